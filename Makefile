@@ -1,0 +1,69 @@
+# DevLab developer commands. `make run` and `make test` do all set-up themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8005
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint fmt migrate superuser messages bench ci-tools ci clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "DevLab needs Python 3.11 or newer (set PYTHON=python3.11)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing dependencies into $(VENV) ..."
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(BIN)/.ci-installed: $(BIN)/.installed requirements-ci.txt
+	@$(BIN)/python -m pip install --quiet -r requirements-ci.txt
+	@touch $@
+
+run: export DEBUG ?= True
+run: $(BIN)/.installed ## Install, migrate and serve on http://127.0.0.1:8005 (SQLite unless DATABASE_URL is set)
+	@$(BIN)/python manage.py migrate --noinput
+	@$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo ""
+	@echo "  DevLab on http://127.0.0.1:$(PORT)/  (DEBUG=$(DEBUG))"
+	@echo "  API docs:     http://127.0.0.1:$(PORT)/docs"
+	@echo "  Admin panel:  http://127.0.0.1:$(PORT)/admin/"
+	@echo "  First admin:  make superuser   (or: .venv/bin/python manage.py promote_user USERNAME)"
+	@echo ""
+	@$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: $(BIN)/.installed ## Run the whole suite (PostgreSQL when DATABASE_URL is set, else SQLite)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed ## ruff lint + format check, and missing migrations
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+	@DEBUG=True $(BIN)/python manage.py makemigrations --check --dry-run
+
+fmt: $(BIN)/.installed ## Format and autofix with ruff
+	@$(BIN)/ruff format .
+	@$(BIN)/ruff check --fix .
+
+migrate: $(BIN)/.installed ## Apply migrations
+	@DEBUG=$${DEBUG:-True} $(BIN)/python manage.py migrate
+
+superuser: $(BIN)/.installed ## Create the first admin (Django's createsuperuser)
+	@DEBUG=$${DEBUG:-True} $(BIN)/python manage.py createsuperuser
+
+messages: $(BIN)/.installed ## Regenerate and compile the pt-BR catalogue (needs gettext)
+	@DEBUG=True $(BIN)/python manage.py makemessages --locale pt_BR --ignore '.venv/*' --ignore 'tests/*'
+	@DEBUG=True $(BIN)/python manage.py compilemessages --locale pt_BR --ignore '.venv/*'
+
+bench: $(BIN)/.installed ## Benchmarks (bench/README.md)
+	@echo "Benchmarks arrive with the performance issue; see bench/README.md."
+
+ci-tools: $(BIN)/.ci-installed ## Install the extra tools CI uses (hadolint, check-jsonschema)
+
+ci: ## Run the CI script locally
+	@bash .ci/run
+
+clean: ## Remove the virtualenv, SQLite database and collected static files
+	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache .ruff_cache test-results

@@ -1,0 +1,48 @@
+"""Account events, sent by ``accounts.services`` and views; the audit app listens.
+
+Every signal is sent with ``sender=User`` (the user model class). ``actor`` is
+the user who caused the event, or ``None`` for the operator on the command
+line (the audit trail records ``cli``). Django's own ``user_logged_in`` and
+``user_login_failed`` cover successful and failed logins.
+"""
+
+from django.dispatch import Signal
+
+#: A new account was created through signup. kwargs: ``user``.
+user_signed_up = Signal()
+
+#: A login was refused by the lockout or the login rate limit, before any
+#: password was checked. kwargs: ``username`` (as attempted, may be empty).
+login_throttled = Signal()
+
+#: A refresh token was revoked by logout. kwargs: ``user``.
+user_logged_out = Signal()
+
+#: A blacklisted or rotated-out refresh token was presented; every
+#: outstanding refresh token of its user has been revoked. kwargs: ``user``
+#: (``None`` when the token names no existing user).
+refresh_token_reused = Signal()
+
+#: A password was changed. kwargs: ``actor``, ``user``.
+password_changed = Signal()
+
+#: A user changed their own profile. kwargs: ``user``, ``fields`` (names changed).
+profile_updated = Signal()
+
+#: A user was made an admin. kwargs: ``actor``, ``user``, ``superuser`` (bool).
+user_promoted = Signal()
+
+#: A user's admin rights were removed. kwargs: ``actor``, ``user``.
+user_demoted = Signal()
+
+#: An admin changed a user (other than promote/demote), e.g. deactivation or an
+#: edit in the admin site. kwargs: ``actor``, ``user``, ``fields`` (names changed).
+user_updated = Signal()
+
+#: An admin is deleting a user; sent just before the row goes, inside the same
+#: transaction. kwargs: ``actor``, ``user``.
+user_deleted = Signal()
+
+#: An authenticated user was refused (403) on an admin-only endpoint.
+#: kwargs: ``user``, ``method``, ``path``.
+access_denied = Signal()

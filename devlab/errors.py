@@ -1,0 +1,87 @@
+"""JSON errors under /api/, whatever DEBUG is.
+
+DRF renders the errors it knows (validation, 401, 403, 404, 405, 415, 429).
+``ApiErrorMiddleware`` covers the rest: bodies over the size limit (413),
+unknown paths (Django's own 404 page), unhandled exceptions (500, logged with
+the traceback, never sent) and an unreachable database (503).
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger("devlab.errors")
+
+RETRY_AFTER_SECONDS = 5
+API_PREFIX = "/api/"
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler; exceptions it does not know are re-raised to the middleware."""
+    return exception_handler(exc, context)
+
+
+def _status_detail(status: int) -> str:
+    details = {
+        400: _("Bad request."),
+        403: _("You do not have permission to perform this action."),
+        404: _("Not found."),
+        405: _("Method not allowed."),
+        413: _("Request body too large."),
+        500: _("Internal server error"),
+        503: _("Service temporarily unavailable, try again shortly."),
+    }
+    return details.get(status, _("Request failed."))
+
+
+def json_error(request, status: int, **extra) -> JsonResponse:
+    return JsonResponse({"detail": _status_detail(status), **extra}, status=status)
+
+
+def _rendered_by_drf(response) -> bool:
+    return getattr(response, "accepted_renderer", None) is not None
+
+
+def _too_large(request) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return False
+    return length > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+
+class ApiErrorMiddleware:
+    """Makes every error under /api/ a JSON ``{"detail": ...}`` response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        if _too_large(request):
+            return json_error(request, 413)
+        response = self.get_response(request)
+        if response.status_code >= 400 and not _rendered_by_drf(response) and not _is_json(response):
+            return json_error(request, response.status_code)
+        return response
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith(API_PREFIX):
+            return None
+        request_id = getattr(request, "request_id", None)
+        if isinstance(exception, OperationalError | InterfaceError):
+            logger.error("database unavailable: %s", exception.__class__.__name__)
+            response = json_error(request, 503, request_id=request_id)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+        logger.exception("unhandled exception on %s %s", request.method, request.path)
+        return json_error(request, 500, request_id=request_id)
+
+
+def _is_json(response) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")

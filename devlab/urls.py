@@ -1,0 +1,47 @@
+"""Top-level routes: docs, the API routers of each app, admin and probes."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import APIRootView, DefaultRouter
+
+from accounts import urls as accounts_urls
+from audit import urls as audit_urls
+from devlab.health import healthz, readyz
+from notes import urls as notes_urls
+
+admin.site.site_header = "DevLab administration"
+admin.site.site_title = "DevLab administration"
+admin.site.index_title = "Administration"
+
+
+class ApiRootView(APIRootView):
+    """The DevLab API. Authenticate with a bearer token from POST /api/auth/login/, or log in (top right)."""
+
+    permission_classes = [AllowAny]
+
+
+class ApiRouter(DefaultRouter):
+    APIRootView = ApiRootView
+
+
+api_router = ApiRouter()
+for app_router in (notes_urls.router, audit_urls.router, accounts_urls.router):
+    api_router.registry.extend(app_router.registry)
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/docs", permanent=False)),
+    path("docs", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/", include(accounts_urls.urlpatterns)),
+    path("api/", include(notes_urls.urlpatterns)),
+    path("api/", include(audit_urls.urlpatterns)),
+    path("api/", include(api_router.urls)),
+    path("api-auth/", include("rest_framework.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+]

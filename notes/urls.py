@@ -1,0 +1,7 @@
+"""Routes of the notes app, included under /api/ by devlab.urls."""
+
+from rest_framework.routers import SimpleRouter
+
+router = SimpleRouter()
+
+urlpatterns: list = []

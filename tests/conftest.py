@@ -1,0 +1,85 @@
+"""Fixtures shared by the whole suite: users, clients and fast hashing."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.db import DatabaseCache
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+
+# Tests render templates without running collectstatic first.
+settings.STORAGES = {
+    **settings.STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings, request):
+    """MD5 keeps the suite fast; tests of hashing itself mark ``real_hasher``."""
+    if "real_hasher" not in request.keywords:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Throttle and lockout counters must not leak from one test to the next.
+
+    The database cache is rolled back with each test; another backend (Redis)
+    is cleared.
+    """
+    yield
+    if not isinstance(caches["default"], DatabaseCache):
+        caches["default"].clear()
+
+
+@pytest.fixture
+def password():
+    return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory(username="alice")
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory(username="bob")
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory(username="root")
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def user_client(user):
+    """An API client authenticated as ``user`` (forced, no token round trip)."""
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def admin_api_client(admin_user):
+    client = APIClient()
+    client.force_authenticate(admin_user)
+    return client
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip PostgreSQL-only tests on SQLite; .ci/run fails if any were skipped on PostgreSQL."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="postgres_only: needs DATABASE_URL=postgres://...")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
