@@ -46,6 +46,10 @@ def _rendered_by_drf(response) -> bool:
     return getattr(response, "accepted_renderer", None) is not None
 
 
+def _is_json(response) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")
+
+
 def _too_large(request) -> bool:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -71,17 +75,23 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request, exception):
+        """Logs every unhandled exception once; answers JSON under /api/.
+
+        Django's own ``django.request`` logger is silenced in settings, so
+        this is the one place a traceback is written (with the request id).
+        """
+        database_down = isinstance(exception, OperationalError | InterfaceError)
+        if database_down:
+            logger.error(
+                "database unavailable on %s %s: %s", request.method, request.path, exception.__class__.__name__
+            )
+        else:
+            logger.exception("unhandled exception on %s %s", request.method, request.path)
         if not request.path.startswith(API_PREFIX):
             return None
         request_id = getattr(request, "request_id", None)
-        if isinstance(exception, OperationalError | InterfaceError):
-            logger.error("database unavailable: %s", exception.__class__.__name__)
+        if database_down:
             response = json_error(request, 503, request_id=request_id)
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response
-        logger.exception("unhandled exception on %s %s", request.method, request.path)
         return json_error(request, 500, request_id=request_id)
-
-
-def _is_json(response) -> bool:
-    return response.get("Content-Type", "").startswith("application/json")

@@ -248,6 +248,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "devlab.logging.JsonFormatter"}},
     "handlers": {
+        "null": {"class": "logging.NullHandler"},
         "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
         **(
             {
@@ -268,8 +269,9 @@ LOGGING = {
     "loggers": {
         # One line per request comes from devlab.request; runserver's own
         # access line would repeat it.
-        "django.server": {"handlers": [], "level": "WARNING", "propagate": False},
-        "django.request": {"handlers": [], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": ["null"], "propagate": False},
+        # Unhandled exceptions are logged once, with the request id, by devlab.errors.
+        "django.request": {"handlers": ["null"], "propagate": False},
         "audit": {
             "handlers": ["stdout", *(["audit_file"] if AUDIT_LOG_FILE else [])],
             "level": "INFO",
