@@ -1,0 +1,470 @@
+"""DevLab benchmark suite: ``make bench`` (about 10 minutes) or ``make bench-quick``.
+
+Starts from nothing: a fresh PostgreSQL database, migrations, demo data from
+``manage.py seed_demo``, gunicorn with ``DEBUG=False`` on a loopback port, then
+bounded wrk runs (fixed duration and connections) against each hot path.
+Throughput is reported as ratios between scenarios measured in the same run,
+because the server and wrk share the same cores. See bench/README.md.
+
+    .venv/bin/python -m bench.run [--quick] [--workers N] [--keep-db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # python bench/run.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness
+from bench.harness import Database, GunicornServer, RssSampler, app_env, http_json, manage, stream_lines
+from bench.load import count_queries, ensure_wrk, pbkdf2_ceiling, wrk
+from bench.report import Results, Target
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+DEMO_PASSWORD = "bench-demo-password-7d1c"  # noqa: S105 - demo users of a throwaway database
+USER, ADMIN = "demo1", "demo2"
+LOGIN_USERS = [f"demo{n}" for n in range(3, 11)]
+NOTE_BODY = {"text": "Benchmark note: a short line of text, as people write them."}
+AUDIT_FILTERS = {
+    "": "all",
+    "?action=note_created": "action",
+    "?actor={actor}": "actor",
+    "?ip=198.51.100.7": "ip",
+}
+
+PROFILES = {
+    "full": {
+        "duration": 10,
+        "warmup": 2,
+        "users": 100,
+        "notes_per_user": 1000,
+        "audit_small": 1_000,
+        "audit_large": 1_000_000,
+        "sweep": [2, 3, 4, 5, 6],
+        "sweep_duration": 6,
+        "hash_seconds": 4,
+    },
+    "quick": {
+        "duration": 3,
+        "warmup": 1,
+        "users": 20,
+        "notes_per_user": 50,
+        "audit_small": 1_000,
+        "audit_large": 20_000,
+        "sweep": [],
+        "sweep_duration": 3,
+        "hash_seconds": 2,
+    },
+}
+DEFAULT_WORKERS = 3
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.profile = PROFILES["quick" if args.quick else "full"]
+        if args.audit_rows:
+            self.profile["audit_large"] = args.audit_rows
+        self.started = time.monotonic()
+        self.results = Results()
+        self.log = RESULTS_DIR / f"bench-{os.getpid()}.log.tmp"
+        self.db = Database(keep=args.keep_db)
+        self.env = app_env(self.db.url, harness.new_secret_key())
+        self.workers = args.workers
+        self.tokens: dict[str, str] = {}
+        self.audit_rows = 0
+
+    # ---------------------------------------------------------------- helpers
+    def say(self, message: str) -> None:
+        print(f"[{time.monotonic() - self.started:6.1f}s] {message}", flush=True)
+
+    def phase(self, name: str, started: float) -> None:
+        self.results.phases[name] = round(time.monotonic() - started, 1)
+
+    def load(self, server, name, path, script, connections, env=None, record=True):
+        """A warm-up, then the measured run; appended to the results when ``record``."""
+        url = server.base_url + path
+        if self.profile["warmup"]:
+            wrk(url, script, connections=connections, duration=self.profile["warmup"], env=env)
+        result = wrk(url, script, connections=connections, duration=self.profile["duration"], env=env)
+        row = {"name": name, "path": path, **result.as_dict()}
+        if path.startswith("/api/audit/"):
+            row["audit_rows"] = self.audit_rows
+        self.say(
+            f"{name}: {result.rps:.0f} rps, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
+            f"errors {result.errors}"
+        )
+        if record:
+            self.results.scenarios.append(row)
+        return row
+
+    def auth(self, token_name: str) -> dict[str, str]:
+        return {"BENCH_TOKEN": self.tokens[token_name]}
+
+    def login(self, server: GunicornServer, username: str) -> str:
+        status, body = http_json(
+            "POST", f"{server.base_url}/api/auth/login/", {"username": username, "password": DEMO_PASSWORD}
+        )
+        if status != 200:
+            raise SystemExit(f"bench: login as {username} failed with {status}: {body}")
+        return body["access"]
+
+    def count_audit_rows(self) -> int:
+        self.audit_rows = int(self.db.scalar("SELECT count(*) FROM audit_auditentry"))
+        return self.audit_rows
+
+    def seed(self, users: int, notes_per_user: int, audit_rows: int) -> float:
+        started = time.monotonic()
+        manage(
+            self.env,
+            "seed_demo",
+            f"--users={users}",
+            f"--notes-per-user={notes_per_user}",
+            f"--audit-rows={audit_rows}",
+            f"--password={DEMO_PASSWORD}",
+            log=self.log,
+        )
+        return time.monotonic() - started
+
+    def verify_command(self) -> dict:
+        """``manage.py verify_audit`` in its own process, its RSS sampled all along."""
+        started = time.monotonic()
+        process = subprocess.Popen(  # bounded by the chain's length; waited for below
+            [harness.PYTHON, "manage.py", "verify_audit"],
+            cwd=harness.ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        with RssSampler(lambda: [process.pid], interval=0.02) as sampler:
+            output, _ = process.communicate(timeout=3600)
+        seconds = time.monotonic() - started
+        rows = self.count_audit_rows()
+        return {
+            "rows": rows,
+            "ok": process.returncode == 0,
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(rows / seconds),
+            "peak_rss_mib": sampler.peak_mib,
+            "output": output.strip().splitlines()[-1:] if output else [],
+        }
+
+    # ---------------------------------------------------------------- phases
+    def setup(self) -> None:
+        started = time.monotonic()
+        self.say(f"creating database {self.db.name}, migrating")
+        self.db.create()
+        manage(self.env, "migrate", "--noinput", log=self.log)
+        manage(self.env, "createcachetable", log=self.log)
+        p = self.profile
+        self.say(f"seeding {p['users']} users x {p['notes_per_user']} notes and {p['audit_small']:,} audit rows")
+        seconds = self.seed(p["users"], p["notes_per_user"], p["audit_small"])
+        self.results.measurements["seed_small"] = {
+            "users": p["users"],
+            "notes": p["users"] * p["notes_per_user"],
+            "audit_rows": p["audit_small"],
+            "seconds": round(seconds, 1),
+        }
+        manage(self.env, "promote_user", ADMIN, log=self.log)
+        self.actor_id = int(self.db.scalar(f"SELECT id FROM accounts_user WHERE username = '{USER}'"))  # noqa: S608
+        self.phase("setup and seed", started)
+
+    def measure_pbkdf2(self) -> None:
+        started = time.monotonic()
+        self.say("measuring the PBKDF2 ceiling (no server running)")
+        self.pbkdf2 = pbkdf2_ceiling(self.workers or DEFAULT_WORKERS, self.profile["hash_seconds"])
+        self.results.measurements["pbkdf2"] = self.pbkdf2
+        self.say(
+            f"PBKDF2 ({self.pbkdf2['iterations']:,} iterations): {self.pbkdf2['hashes_per_s_one_process']}/s "
+            f"in one process, {self.pbkdf2['hashes_per_s_parallel']}/s in {self.pbkdf2['processes']}"
+        )
+        self.phase("PBKDF2 ceiling", started)
+
+    def sweep_workers(self) -> None:
+        """Picks the worker count with the best authenticated-list throughput."""
+        started = time.monotonic()
+        rows = []
+        saved = self.profile["duration"]
+        self.profile["duration"] = self.profile["sweep_duration"]
+        for workers in self.profile["sweep"]:
+            with GunicornServer(self.env, workers, self.log) as server:
+                self.tokens["user"] = self.login(server, USER)
+                health = self.load(server, f"healthz w={workers}", "/healthz", "plain.lua", 16, record=False)
+                notes = self.load(
+                    server, f"notes list w={workers}", "/api/notes/", "get_auth.lua", 16, self.auth("user"), False
+                )
+            rows.append(
+                {
+                    "workers": workers,
+                    "healthz_rps": health["rps"],
+                    "notes_rps": notes["rps"],
+                    "notes_p99_ms": notes["p99_ms"],
+                }
+            )
+        self.profile["duration"] = saved
+        self.results.measurements["worker_sweep"] = rows
+        best = max(rows, key=lambda row: row["notes_rps"])
+        self.workers = best["workers"]
+        self.workers_chosen_by = "best GET /api/notes/ rps in the sweep below"
+        self.say(f"worker count: {self.workers}")
+        self.phase("worker sweep", started)
+
+    def queries(self, server: GunicornServer) -> dict:
+        requests = [
+            {"name": "healthz", "method": "GET", "path": "/healthz"},
+            {"name": "notes list", "method": "GET", "path": "/api/notes/", "token": self.tokens["user"]},
+            {
+                "name": "notes create",
+                "method": "POST",
+                "path": "/api/notes/",
+                "token": self.tokens["user"],
+                "body": NOTE_BODY,
+            },
+            {
+                "name": "login",
+                "method": "POST",
+                "path": "/api/auth/login/",
+                "body": {"username": LOGIN_USERS[0], "password": DEMO_PASSWORD},
+            },
+        ]
+        for query, label in AUDIT_FILTERS.items():
+            requests.append(
+                {
+                    "name": f"audit list {label}",
+                    "method": "GET",
+                    "path": "/api/audit/logs/" + query.format(actor=self.actor_id),
+                    "token": self.tokens["admin"],
+                }
+            )
+        counts = count_queries(self.env, requests)
+        self.results.measurements["queries_per_request"] = {name: value["queries"] for name, value in counts.items()}
+        bad = {name: value["status"] for name, value in counts.items() if value["status"] >= 400}
+        if bad:
+            raise SystemExit(f"bench: requests failed while counting queries: {bad}")
+        return {name: value["queries"] for name, value in counts.items()}
+
+    def audit_lists(self, server: GunicornServer, queries: dict) -> None:
+        for query, label in AUDIT_FILTERS.items():
+            path = "/api/audit/logs/" + query.format(actor=self.actor_id)
+            row = self.load(
+                server, f"audit list {label} @{self.audit_rows:,}", path, "get_auth.lua", 8, self.auth("admin")
+            )
+            row["queries"] = queries.get(f"audit list {label}")
+
+    def export(self, server: GunicornServer, fmt: str) -> dict:
+        url = f"{server.base_url}/api/audit/logs/export/?format={fmt}"
+        with RssSampler(server.worker_pids) as sampler:
+            started = time.monotonic()
+            status, lines, size = stream_lines(url, self.tokens["admin"])
+            seconds = time.monotonic() - started
+        rows = lines - 1 if fmt == "csv" else lines  # the CSV header line
+        result = {
+            "status": status,
+            "rows": rows,
+            "mib": round(size / 2**20, 1),
+            "seconds": round(seconds, 2),
+            "rows_per_s": round(rows / seconds),
+            "worker_rss_growth_mib": sampler.growth_mib,
+            "worker_peak_rss_mib": sampler.peak_mib,
+        }
+        self.say(f"export {fmt}: {rows:,} rows in {seconds:.1f} s, worker RSS growth {sampler.growth_mib} MiB")
+        return result
+
+    def main_run(self) -> None:
+        started = time.monotonic()
+        p = self.profile
+        self.count_audit_rows()
+        with GunicornServer(self.env, self.workers, self.log) as server:
+            self.tokens["user"] = self.login(server, USER)
+            self.tokens["admin"] = self.login(server, ADMIN)
+            queries = self.queries(server)
+            self.count_audit_rows()
+
+            self.load(server, "GET /healthz", "/healthz", "plain.lua", 16)["queries"] = queries.get("healthz")
+            self.load(server, "GET /api/notes/", "/api/notes/", "get_auth.lua", 16, self.auth("user"))["queries"] = (
+                queries.get("notes list")
+            )
+            self.audit_lists(server, queries)
+            self.verify_small = self.verify_command()
+
+            body = {"BENCH_BODY": '{"text": "' + NOTE_BODY["text"] + '"}', **self.auth("user")}
+            self.load(server, "POST /api/notes/", "/api/notes/", "post_json.lua", 64, body)["queries"] = queries.get(
+                "notes create"
+            )
+            status, verdict = http_json("GET", f"{server.base_url}/api/audit/verify/", token=self.tokens["admin"])
+            self.chain_after_writes = verdict if status == 200 else {"ok": False, "status": status}
+            self.say(f"chain after the writes: {self.chain_after_writes}")
+
+            login_env = {"BENCH_USERNAMES": ",".join(LOGIN_USERS), "BENCH_PASSWORD": DEMO_PASSWORD}
+            self.load(server, "POST /api/auth/login/", "/api/auth/login/", "login.lua", 16, login_env)["queries"] = (
+                queries.get("login")
+            )
+            self.phase("load at the small audit table", started)
+
+            started = time.monotonic()
+            grow = p["audit_large"] - self.count_audit_rows()
+            self.say(f"seeding {grow:,} more audit rows (server idle)")
+            seconds = self.seed(0, 0, grow)
+            self.results.measurements["seed_large"] = {"audit_rows": grow, "seconds": round(seconds, 1)}
+            self.results.measurements["seed_large"]["rows_per_s"] = round(grow / seconds)
+            self.count_audit_rows()
+            self.phase(f"seed {grow:,} audit rows", started)
+
+            started = time.monotonic()
+            self.audit_lists(server, queries)
+            self.exports = {fmt: self.export(server, fmt) for fmt in ("csv", "jsonl")}
+            self.results.measurements["export"] = self.exports
+            self.phase("load and export at the large audit table", started)
+        started = time.monotonic()
+        self.say(f"verify_audit on {self.audit_rows:,} rows")
+        self.verify_large = self.verify_command()
+        self.results.measurements["verify_audit"] = {"small": self.verify_small, "large": self.verify_large}
+        self.say(f"verify_audit: {self.verify_large['rows_per_s']:,} rows/s, ok={self.verify_large['ok']}")
+        self.phase("verify_audit at the large audit table", started)
+
+    # ---------------------------------------------------------------- verdicts
+    def targets(self) -> None:
+        r = self.results
+        health, notes = r.scenario("GET /healthz"), r.scenario("GET /api/notes/")
+        create, login = r.scenario("POST /api/notes/"), r.scenario("POST /api/auth/login/")
+        t = r.targets
+        ratio = notes["rps"] / health["rps"]
+        t.append(Target("GET /api/notes/ vs /healthz rps", f"{ratio:.0%}", ">= 25 %", ratio >= 0.25))
+        t.append(
+            Target("GET /api/notes/ p99 at 16 conns", f"{notes['p99_ms']:.1f} ms", "< 50 ms", notes["p99_ms"] < 50)
+        )
+        ratio = create["rps"] / notes["rps"]
+        t.append(Target("POST /api/notes/ vs list rps", f"{ratio:.0%}", ">= 40 %", ratio >= 0.40))
+        t.append(Target("POST /api/notes/ errors at 64 conns", str(create["errors"]), "0", create["errors"] == 0))
+        ok = bool(self.chain_after_writes.get("ok"))
+        checked = self.chain_after_writes.get("checked", "?")
+        t.append(Target("audit chain after the writes", f"ok={ok} ({checked} rows)", "verifies", ok))
+        ceiling = self.pbkdf2["hashes_per_s_parallel"]
+        ratio = login["rps"] / ceiling
+        t.append(
+            Target(
+                "POST /api/auth/login/ vs PBKDF2 ceiling",
+                f"{ratio:.0%} ({login['rps']:.1f} of {ceiling:.1f}/s)",
+                ">= 90 %",
+                ratio >= 0.90,
+            )
+        )
+        for label in AUDIT_FILTERS.values():
+            rows = [s for s in r.scenarios if s["name"].startswith(f"audit list {label} @")]
+            small, large = rows[0], rows[-1]
+            ratio = large["p50_ms"] / small["p50_ms"]
+            t.append(
+                Target(
+                    f"GET /api/audit/logs/ ({label}) p50 {large['audit_rows']:,} vs {small['audit_rows']:,} rows",
+                    f"{ratio:.2f}x ({large['p50_ms']:.1f} / {small['p50_ms']:.1f} ms)",
+                    "<= 1.2x",
+                    ratio <= 1.2,
+                )
+            )
+        for fmt, export in self.exports.items():
+            complete = export["status"] == 200 and export["rows"] >= self.audit_rows - 1
+            t.append(
+                Target(
+                    f"export {fmt} of {export['rows']:,} rows",
+                    f"{export['rows_per_s']:,} rows/s, RSS +{export['worker_rss_growth_mib']} MiB",
+                    "all rows, RSS growth < 50 MB",
+                    complete and export["worker_rss_growth_mib"] < 50,
+                )
+            )
+        small, large = self.verify_small, self.verify_large
+        growth = round(large["peak_rss_mib"] - small["peak_rss_mib"], 1)
+        t.append(
+            Target(
+                f"verify_audit on {large['rows']:,} rows",
+                f"{large['rows_per_s']:,} rows/s, peak RSS {large['peak_rss_mib']} MiB "
+                f"({growth:+} vs {small['rows']:,} rows)",
+                "intact, RSS flat (< 50 MB more than on the small table)",
+                large["ok"] and growth < 50,
+            )
+        )
+
+    # ---------------------------------------------------------------- run
+    def meta(self) -> dict:
+        def git(*args):
+            return subprocess.run(["git", *args], cwd=harness.ROOT, capture_output=True, text=True).stdout.strip()
+
+        cpu_model = next(
+            (
+                ln.split(":", 1)[1].strip()
+                for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if "model name" in ln
+            ),
+            platform.processor(),
+        )
+        memory = next(ln for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal"))
+        return {
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
+            "commit": git("rev-parse", "--short", "HEAD")
+            + ("-dirty" if git("status", "--porcelain", "--", ".") else ""),
+            "quick": self.args.quick,
+            "cpus": os.cpu_count(),
+            "cpu_model": cpu_model,
+            "memory_gib": round(int(memory.split()[1]) / 2**20),
+            "python": platform.python_version(),
+            "duration_s": self.profile["duration"],
+            "warmup_s": self.profile["warmup"],
+            "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        }
+
+    def execute(self) -> Path:
+        ensure_wrk()
+        RESULTS_DIR.mkdir(exist_ok=True)
+        self.results.meta = self.meta()
+        self.workers_chosen_by = "--workers" if self.workers else "default"
+        try:
+            self.setup()
+            self.results.meta["postgres"] = self.db.server_version()
+            if not self.workers and self.profile["sweep"]:
+                self.sweep_workers()
+            self.workers = self.workers or DEFAULT_WORKERS
+            self.measure_pbkdf2()
+            self.main_run()
+        finally:
+            self.db.drop()
+        self.targets()
+        meta = self.results.meta
+        meta.update(
+            workers=self.workers,
+            workers_chosen_by=self.workers_chosen_by,
+            load_after=" ".join(f"{x:.2f}" for x in os.getloadavg()),
+            elapsed_s=round(time.monotonic() - self.started),
+        )
+        stem = f"{meta['date']}-{meta['commit']}" + ("-quick" if self.args.quick else "")
+        md, _ = self.results.write(RESULTS_DIR, stem)
+        print()
+        print(md.read_text())
+        self.log.unlink(missing_ok=True)
+        print(f"bench: results written to {md} and {md.with_suffix('.json')}")
+        return md
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a 2-minute smoke run on small data")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: chosen by a sweep)")
+    parser.add_argument("--audit-rows", type=int, default=0, help="size of the large audit table")
+    parser.add_argument("--keep-db", action="store_true", help="keep the benchmark database afterwards")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    Bench(parse_args(argv)).execute()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
