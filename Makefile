@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8005
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate superuser messages bench ci-tools ci clean
+.PHONY: help run test lint fmt migrate superuser messages bench bench-quick ci-tools ci clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,8 +58,11 @@ messages: $(BIN)/.installed ## Regenerate and compile the pt-BR catalogue (needs
 	@DEBUG=True $(BIN)/python manage.py makemessages --locale pt_BR --ignore '.venv/*' --ignore 'tests/*'
 	@DEBUG=True $(BIN)/python manage.py compilemessages --locale pt_BR --ignore '.venv/*'
 
-bench: $(BIN)/.installed ## Benchmarks (bench/README.md)
-	@echo "Benchmarks arrive with the performance issue; see bench/README.md."
+bench: $(BIN)/.installed ## Benchmarks on gunicorn + PostgreSQL, about 10 min (bench/README.md; BENCH_ARGS=--quick)
+	@$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: ## A 2-minute benchmark smoke run
+	@$(MAKE) --no-print-directory bench BENCH_ARGS="--quick $(BENCH_ARGS)"
 
 ci-tools: $(BIN)/.ci-installed ## Install the extra tools CI uses (hadolint, check-jsonschema)
 
