@@ -1,0 +1,148 @@
+"""The audit trail's one table: append-only, hash-chained entries.
+
+Rows are inserted by ``audit.services`` only. The model refuses updates and
+deletes (instance and queryset); a database trigger (migration 0002) refuses
+them too, for SQL that does not go through Django.
+"""
+
+from collections.abc import Mapping
+from datetime import UTC
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from devlab.http import USER_AGENT_MAX_LENGTH
+
+ACTOR_USERNAME_MAX_LENGTH = 150
+DETAIL_MAX_LENGTH = 512
+REQUEST_ID_MAX_LENGTH = 128
+HASH_LENGTH = 64
+
+
+#: The fields of an entry as the API, the export and the log mirror show them.
+PUBLIC_FIELDS = (
+    "id",
+    "created_at",
+    "action",
+    "actor_id",
+    "actor_username",
+    "target_type",
+    "target_id",
+    "detail",
+    "ip",
+    "user_agent",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
+
+
+def entry_document(values: Mapping) -> dict:
+    """An entry's public fields as JSON-ready values (``created_at`` in ISO 8601, UTC, ``Z``)."""
+    document = {name: values[name] for name in PUBLIC_FIELDS}
+    document["created_at"] = document["created_at"].astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return document
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an audit entry through Django."""
+
+
+class Action(models.TextChoices):
+    SIGNUP = "signup", _("Sign-up")
+    LOGIN_SUCCESS = "login_success", _("Login succeeded")
+    LOGIN_FAILED = "login_failed", _("Login failed")
+    LOGIN_THROTTLED = "login_throttled", _("Login throttled")
+    LOGOUT = "logout", _("Logout")
+    TOKEN_REUSE = "token_reuse", _("Refresh token reused")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    PROFILE_UPDATED = "profile_updated", _("Profile updated")
+    NOTE_CREATED = "note_created", _("Note created")
+    NOTE_UPDATED = "note_updated", _("Note updated")
+    NOTE_DELETED = "note_deleted", _("Note deleted")
+    USER_PROMOTED = "user_promoted", _("User promoted")
+    USER_DEMOTED = "user_demoted", _("User demoted")
+    USER_UPDATED = "user_updated", _("User updated")
+    USER_DELETED = "user_deleted", _("User deleted")
+    ACCESS_DENIED = "access_denied", _("Access denied")
+
+
+class TargetType(models.TextChoices):
+    USER = "user", _("User")
+    NOTE = "note", _("Note")
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """Reads only: every way of writing through a queryset is refused."""
+
+    def _refuse(self, *args, **kwargs):
+        raise AppendOnlyError("Audit entries are written by audit.services.audit_record and never changed.")
+
+    update = delete = bulk_update = update_or_create = _refuse
+    create = get_or_create = bulk_create = _refuse
+
+
+class AuditEntry(models.Model):
+    """One thing that happened: who, what, to what, from where, chained to the previous entry."""
+
+    created_at = models.DateTimeField(_("time"), db_index=True)
+    action = models.CharField(_("action"), max_length=32, choices=Action.choices)
+    # No database constraint and no SET_NULL: either would have to rewrite an
+    # append-only, hashed row when the user is deleted. The id stays as it was.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # covered by the (actor, id) index below
+        related_name="+",
+    )
+    actor_username = models.CharField(_("actor username"), max_length=ACTOR_USERNAME_MAX_LENGTH, blank=True)
+    # Null means "no target" (the API says null too), distinct from any type.
+    target_type = models.CharField(  # noqa: DJ001
+        _("target type"), max_length=8, choices=TargetType.choices, null=True, blank=True
+    )
+    target_id = models.PositiveBigIntegerField(_("target id"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=DETAIL_MAX_LENGTH, blank=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=USER_AGENT_MAX_LENGTH, blank=True)
+    request_id = models.CharField(_("request id"), max_length=REQUEST_ID_MAX_LENGTH, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=HASH_LENGTH)
+    hash = models.CharField(_("hash"), max_length=HASH_LENGTH)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-id"]
+        indexes = [
+            # Each API filter, in the list's order (newest id first).
+            models.Index(fields=["action", "id"], name="audit_action_id_idx"),
+            models.Index(fields=["actor", "id"], name="audit_actor_id_idx"),
+            models.Index(fields=["ip", "id"], name="audit_ip_id_idx"),
+        ]
+        constraints = [
+            # Two entries with the same predecessor would be a fork: the
+            # database refuses it even if a writer skipped the chain lock.
+            models.UniqueConstraint(fields=["prev_hash"], name="audit_chain_no_fork"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} by {self.actor_username or '-'}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields") is not None:
+            raise AppendOnlyError("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit entries cannot be deleted.")
+
+    @property
+    def target(self) -> str:
+        """``note #12``, ``user #3``, or an empty string."""
+        return f"{self.target_type} #{self.target_id}" if self.target_type else ""

@@ -1,0 +1,276 @@
+"""Writing and checking the audit trail.
+
+``audit_record`` is the one writer: receivers call it, nothing else inserts
+rows (``audit_seed``, the benchmark filler, lives here for that reason and
+appends through the same chain lock). ``audit_verify`` re-computes the chain.
+
+Appending a row costs three queries on PostgreSQL, inside the caller's
+transaction and without a savepoint: the chain lock
+(``pg_advisory_xact_lock``, held until that transaction ends), the head
+hash, the insert. On SQLite the writer lock that every transaction takes up
+front (``transaction_mode=IMMEDIATE`` in settings) serialises appends; a
+unique index on ``prev_hash`` refuses a fork on any database.
+"""
+
+import logging
+import random
+import re
+from collections.abc import Callable, Mapping
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from audit import chain, selectors
+from audit.models import (
+    ACTOR_USERNAME_MAX_LENGTH,
+    DETAIL_MAX_LENGTH,
+    REQUEST_ID_MAX_LENGTH,
+    Action,
+    AuditEntry,
+    TargetType,
+    entry_document,
+)
+from devlab import context
+from devlab.http import USER_AGENT_MAX_LENGTH
+
+logger = logging.getLogger("audit")
+
+#: Events of requests that fail: their rows must survive the request's rollback.
+FAILURE_ACTIONS = frozenset({Action.LOGIN_FAILED, Action.LOGIN_THROTTLED, Action.TOKEN_REUSE, Action.ACCESS_DENIED})
+
+#: ``actor_username`` of changes made on the command line.
+CLI_USERNAME = "cli"
+
+#: The PostgreSQL advisory lock key that serialises appends ("devlab" + 1).
+CHAIN_LOCK_KEY = 0x646576_6C6162_01
+
+_TARGET_TYPES = {settings.AUTH_USER_MODEL.lower(): TargetType.USER, "notes.note": TargetType.NOTE}
+# NUL and lone surrogates cannot be stored (PostgreSQL text, UTF-8); they come
+# from attacker-chosen input such as an attempted username.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def signing_key() -> bytes:
+    """The chain's HMAC key: ``AUDIT_SIGNING_KEY``, else derived from ``SECRET_KEY``."""
+    if settings.AUDIT_SIGNING_KEY:
+        return settings.AUDIT_SIGNING_KEY.encode("utf-8")
+    return chain.derive_key(settings.SECRET_KEY)
+
+
+def _text(value: str, max_length: int) -> str:
+    return _UNSTORABLE.sub("\ufffd", str(value))[:max_length]
+
+
+def _target(target: Model | None) -> tuple[str | None, int | None]:
+    if target is None:
+        return None, None
+    return _TARGET_TYPES[target._meta.label_lower], target.pk
+
+
+def _row_fields(*, action, actor, actor_username, target, detail) -> dict:
+    """Everything of a row except its time and chain links, request context included."""
+    ctx = context.current()
+    target_type, target_id = _target(target)
+    if actor_username is None:
+        actor_username = actor.get_username() if actor is not None else ""
+    return {
+        "action": Action(action).value,
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_username": _text(actor_username, ACTOR_USERNAME_MAX_LENGTH),
+        "target_type": target_type,
+        "target_id": target_id,
+        "detail": _text(detail, DETAIL_MAX_LENGTH),
+        # Stored the way the column normalises it, so the mirror line and a
+        # re-read row agree.
+        "ip": AuditEntry._meta.get_field("ip").get_prep_value(ctx.ip) if ctx and ctx.ip else None,
+        "user_agent": _text(ctx.user_agent, USER_AGENT_MAX_LENGTH) if ctx else "",
+        "request_id": _text(ctx.request_id, REQUEST_ID_MAX_LENGTH) if ctx else "",
+    }
+
+
+def _lock_chain() -> None:
+    """Serialises appends until the current transaction ends (PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
+def _head_hash() -> str:
+    head = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+    return head or chain.GENESIS
+
+
+def _mirror(entry: AuditEntry) -> None:
+    logger.info("audit %s", entry.action, extra=entry_document(entry.__dict__))
+
+
+def _append(fields: Mapping) -> AuditEntry:
+    # savepoint=False: inside the caller's transaction this adds no query, and
+    # an error still rolls the caller back (the action and its row together).
+    with transaction.atomic(savepoint=False):
+        _lock_chain()
+        prev_hash = _head_hash()
+        entry = AuditEntry(created_at=timezone.now(), prev_hash=prev_hash, **fields)
+        entry.hash = chain.entry_hash(signing_key(), prev_hash, entry.__dict__)
+        entry.save(force_insert=True)
+        transaction.on_commit(partial(_mirror, entry))
+    return entry
+
+
+def _append_after_response(fields: Mapping) -> None:
+    try:
+        _append(fields)
+    except Exception:
+        # The request has already failed and answered; the event must not be
+        # lost silently, so it goes to the audit log with the error.
+        logger.exception("audit entry could not be written", extra=dict(fields))
+
+
+def audit_record(
+    *,
+    action: str,
+    actor: Model | None = None,
+    actor_username: str | None = None,
+    target: Model | None = None,
+    detail: str = "",
+) -> AuditEntry | None:
+    """Appends one entry to the audit chain; the only way rows are written.
+
+    ``actor_username`` defaults to the actor's username (``""`` without an
+    actor); pass ``CLI_USERNAME`` for the command line. ``target`` is a user or
+    a note. IP, user agent and request id come from the current request.
+
+    Success events are written inside the caller's transaction: if this
+    fails, the caller's action rolls back with it. Failure events (see
+    ``FAILURE_ACTIONS``) raised inside a transaction during a request are
+    deferred until the request's transaction has ended, so that the request's
+    rollback cannot take them along; None is returned for those.
+    """
+    fields = _row_fields(action=action, actor=actor, actor_username=actor_username, target=target, detail=detail)
+    ctx = context.current()
+    if action in FAILURE_ACTIONS and ctx is not None and connection.in_atomic_block:
+        ctx.after_response.append(partial(_append_after_response, fields))
+        return None
+    return _append(fields)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """``checked`` counts the rows examined, the bad one included."""
+
+    ok: bool
+    checked: int
+    first_bad_id: int | None = None
+    reason: str | None = None
+
+
+REASON_HASH = "hash does not match the row: the row was changed, or forged without the key"
+REASON_LINK = "prev_hash does not match the previous row's hash: a row was deleted or inserted before this one"
+REASON_GENESIS = "the first row does not start the chain: older rows were deleted"
+
+_VERIFY_COLUMNS = ("id", "prev_hash", "hash", *chain.HASHED_FIELDS)
+
+
+def audit_verify(
+    *, chunk_size: int = 5000, progress: Callable[[int], None] | None = None, progress_every: int = 100_000
+) -> VerifyResult:
+    """Re-computes the chain in id order and reports the first row that breaks it.
+
+    Reads the table once through a server-side cursor (``iterator``), so
+    memory stays flat whatever its size. ``progress(checked)`` is called every
+    ``progress_every`` rows.
+    """
+    key = signing_key()
+    rows = selectors.stream(AuditEntry.objects.order_by("id").values_list(*_VERIFY_COLUMNS), chunk_size=chunk_size)
+    with closing(rows):
+        return _verify_rows(rows, key, progress, progress_every)
+
+
+def _verify_rows(rows, key: bytes, progress, progress_every: int) -> VerifyResult:
+    expected_prev = chain.GENESIS
+    checked = 0
+    for values in rows:
+        row = dict(zip(_VERIFY_COLUMNS, values, strict=True))
+        checked += 1
+        if row["prev_hash"] != expected_prev:
+            reason = REASON_GENESIS if checked == 1 else REASON_LINK
+            return VerifyResult(ok=False, checked=checked, first_bad_id=row["id"], reason=reason)
+        try:
+            intact = chain.hash_matches(key, row["prev_hash"], row, row["hash"])
+        except (ValueError, TypeError):  # a tampered value that cannot even be serialised
+            intact = False
+        if not intact:
+            return VerifyResult(ok=False, checked=checked, first_bad_id=row["id"], reason=REASON_HASH)
+        expected_prev = row["hash"]
+        if progress is not None and checked % progress_every == 0:
+            progress(checked)
+    return VerifyResult(ok=True, checked=checked)
+
+
+_SEED_ACTIONS = list(Action)
+_ANONYMOUS_ACTIONS = {Action.LOGIN_FAILED, Action.LOGIN_THROTTLED}
+
+
+def _seed_target_type(action: str) -> str | None:
+    if action in _ANONYMOUS_ACTIONS or action == Action.ACCESS_DENIED:
+        return None
+    return TargetType.NOTE if action.startswith("note_") else TargetType.USER
+
+
+def audit_seed(
+    *, rows: int, batch_size: int = 5000, progress: Callable[[int], None] | None = None, seed: int | None = None
+) -> int:
+    """Appends ``rows`` synthetic entries (benchmarks and demos); returns how many.
+
+    The rows form a valid continuation of the chain: each batch takes the
+    chain lock, reads the head and is inserted in one statement in its own
+    transaction, so live writers interleave between batches. Actors are drawn
+    from existing users (or none); times are spread over the past year;
+    ``detail`` says ``seed``. Never run it against an audit trail you need:
+    audit rows cannot be deleted.
+    """
+    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
+    user_model = AuditEntry._meta.get_field("actor").related_model
+    actors = list(user_model._default_manager.order_by("?").values_list("pk", "username")[:1000]) or [(None, "")]
+    key = signing_key()
+    now = timezone.now()
+    step = timedelta(days=365) / max(rows, 1)
+    done = 0
+    while done < rows:
+        count = min(batch_size, rows - done)
+        with transaction.atomic():
+            _lock_chain()
+            prev_hash = _head_hash()
+            batch = []
+            for i in range(done, done + count):
+                action = rng.choice(_SEED_ACTIONS)
+                actor_id, username = (None, "") if action in _ANONYMOUS_ACTIONS else rng.choice(actors)
+                target_type = _seed_target_type(action)
+                entry = AuditEntry(
+                    created_at=now - step * (rows - i),
+                    action=action,
+                    actor_id=actor_id,
+                    actor_username=username,
+                    target_type=target_type,
+                    target_id=rng.randrange(1, 100_000) if target_type else None,
+                    detail="seed",
+                    ip=f"10.{rng.randrange(16)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+                    user_agent="seed_audit",
+                    request_id=f"seed-{i}",
+                    prev_hash=prev_hash,
+                )
+                entry.hash = prev_hash = chain.entry_hash(key, prev_hash, entry.__dict__)
+                batch.append(entry)
+            # A plain queryset on purpose: AuditEntry.objects refuses bulk
+            # writes, and this module is the only writer.
+            models.QuerySet(model=AuditEntry).bulk_create(batch)
+        done += count
+        if progress is not None:
+            progress(done)
+    return done
