@@ -1,7 +1,18 @@
 """Routes of the accounts app, included under /api/ by devlab.urls."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
+
+from accounts import views
 
 router = SimpleRouter()
 
-urlpatterns: list = []
+urlpatterns: list = [
+    path("auth/signup/", views.SignupView.as_view(), name="auth-signup"),
+    path("auth/login/", views.LoginView.as_view(), name="auth-login"),
+    path("auth/refresh/", views.RefreshView.as_view(), name="auth-refresh"),
+    path("auth/logout/", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/logout-all/", views.LogoutAllView.as_view(), name="auth-logout-all"),
+    path("auth/me/", views.MeView.as_view(), name="auth-me"),
+    path("auth/password/", views.PasswordChangeView.as_view(), name="auth-password"),
+]

@@ -181,9 +181,12 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "DevLab API",
     "DESCRIPTION": (
         "Per-user notes with JWT authentication and a tamper-evident audit trail. "
-        "Log in at POST /api/auth/login/ and press Authorize with the access token."
+        "Log in at POST /api/auth/login/ and press Authorize with the access token "
+        "(jwtAuth), or give Authorize your username and password (oauth2, password flow)."
     ),
     "VERSION": "1.0.0",
+    # Tags and operation ids from the path after /api/ (auth, notes, audit, admin).
+    "SCHEMA_PATH_PREFIX": r"/api/",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],

@@ -1,0 +1,62 @@
+"""OpenAPI pieces of the accounts endpoints: error bodies and the schemes behind Swagger's Authorize.
+
+Imported by ``accounts.views``, which registers the authentication extension
+before the schema is generated.
+"""
+
+from django.urls import reverse
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+
+_detail = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
+
+#: DRF's validation errors: ``{"field": ["message", ...]}``, or ``{"detail": "..."}`` for an unparsable body.
+_field_errors = {
+    "type": "object",
+    "additionalProperties": {
+        "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
+    },
+    "example": {"field": ["This field is required."]},
+}
+
+BAD_REQUEST = OpenApiResponse(_field_errors, description="Field errors.")
+UNAUTHORIZED = OpenApiResponse(
+    _detail, description="Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)."
+)
+THROTTLED = OpenApiResponse(
+    _detail,
+    description="Too many requests; `Retry-After` says how many seconds to wait.",
+)
+
+
+class JWTBearerAndOAuth2Scheme(OpenApiAuthenticationExtension):
+    """Bearer JWTs, offered in Swagger's Authorize dialog two ways.
+
+    ``jwtAuth``: paste the access token from POST /api/auth/login/.
+    ``oauth2``: the OAuth2 password flow, whose token URL is that same login
+    endpoint (it accepts the form and answers with ``access_token``).
+    Either one is enough (OR), hence two requirement objects.
+    """
+
+    target_class = "rest_framework_simplejwt.authentication.JWTAuthentication"
+    name = ["jwtAuth", "oauth2"]
+    priority = 1  # over drf-spectacular's own bearer-only extension
+
+    def get_security_requirement(self, auto_schema):
+        return [{name: []} for name in self.name]
+
+    def get_security_definition(self, auto_schema):
+        bearer = build_bearer_security_scheme_object(
+            header_name=jwt_settings.AUTH_HEADER_NAME,
+            token_prefix=jwt_settings.AUTH_HEADER_TYPES[0],
+            bearer_format="JWT",
+        )
+        oauth2 = {
+            "type": "oauth2",
+            "description": "Username and password; Swagger UI posts them to the login endpoint for you.",
+            "flows": {"password": {"tokenUrl": reverse("auth-login"), "scopes": {}}},
+        }
+        return [bearer, oauth2]

@@ -1,0 +1,138 @@
+"""Shapes of the accounts endpoints' requests and responses; decisions live in accounts.services."""
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.models import User
+from accounts.services import TAKEN
+
+
+class UsernameField(serializers.CharField):
+    """A new username: 3..150 characters of Django's username charset, NFKC-normalised first."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_length", 3)
+        kwargs.setdefault("max_length", 150)
+        kwargs.setdefault("validators", [UnicodeUsernameValidator()])
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        # Before the length and charset checks: full-width letters (U+FF21...) become ASCII.
+        return User.normalize_username(super().to_internal_value(data))
+
+
+class PasswordField(serializers.CharField):
+    """A password: never echoed, never trimmed, up to ``PASSWORD_MAX_LENGTH`` characters."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("write_only", True)
+        kwargs.setdefault("trim_whitespace", False)
+        kwargs.setdefault("max_length", settings.PASSWORD_MAX_LENGTH)
+        kwargs.setdefault("style", {"input_type": "password"})
+        super().__init__(**kwargs)
+
+
+def _check_password_rules(password: str, user: User) -> None:
+    """Django's AUTH_PASSWORD_VALIDATORS, as DRF field errors."""
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise serializers.ValidationError(list(exc.messages)) from exc
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A user as the API shows it; only ``email`` can be written."""
+
+    is_admin = serializers.BooleanField(source="is_staff", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "is_admin", "date_joined"]
+        read_only_fields = ["id", "username", "date_joined"]
+        extra_kwargs = {"email": {"required": True, "allow_blank": False}}
+
+    def validate_email(self, value: str) -> str:
+        others = User.objects.by_email(value)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise serializers.ValidationError(TAKEN["email"])
+        return value
+
+
+class SignupSerializer(serializers.Serializer):
+    username = UsernameField()
+    email = serializers.EmailField(max_length=254)
+    password = PasswordField()
+
+    def validate_username(self, value: str) -> str:
+        if User.objects.by_username(value).exists():
+            raise serializers.ValidationError(TAKEN["username"])
+        return value
+
+    def validate_email(self, value: str) -> str:
+        if User.objects.by_email(value).exists():
+            raise serializers.ValidationError(TAKEN["email"])
+        return value
+
+    def validate(self, attrs):
+        try:
+            _check_password_rules(attrs["password"], User(username=attrs["username"], email=attrs["email"]))
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"password": exc.detail}) from exc
+        return attrs
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = PasswordField()
+    grant_type = serializers.ChoiceField(
+        choices=["password"],
+        required=False,
+        help_text=_(
+            "Sent by OAuth2 clients such as Swagger UI's Authorize (the password grant); "
+            "the response then also carries access_token."
+        ),
+    )
+
+
+class TokenPairSerializer(serializers.Serializer):
+    access = serializers.CharField(help_text=_("Access JWT: send it as 'Authorization: Bearer <access>'."))
+    refresh = serializers.CharField(help_text=_("Refresh JWT for POST /api/auth/refresh/ and logout."))
+    token_type = serializers.ChoiceField(choices=["Bearer"])
+    expires_in = serializers.IntegerField(help_text=_("Seconds until the access token expires."))
+    access_token = serializers.CharField(
+        required=False,
+        help_text=_("The access token under its OAuth2 name; only when the request had grant_type=password."),
+    )
+
+
+class RefreshSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class RefreshedTokensSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField(help_text=_("The new refresh token; the one sent is now revoked."))
+
+
+class LogoutSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    old_password = PasswordField()
+    new_password = PasswordField()
+
+    def validate_old_password(self, value: str) -> str:
+        if not self.context["request"].user.check_password(value):
+            raise serializers.ValidationError(_("Your old password was entered incorrectly."))
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        _check_password_rules(value, self.context["request"].user)
+        return value
