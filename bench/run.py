@@ -43,6 +43,7 @@ AUDIT_FILTERS = {
 PROFILES = {
     "full": {
         "duration": 10,
+        "login_duration": 20,
         "warmup": 2,
         "users": 100,
         "notes_per_user": 1000,
@@ -54,6 +55,7 @@ PROFILES = {
     },
     "quick": {
         "duration": 3,
+        "login_duration": 5,
         "warmup": 1,
         "users": 20,
         "notes_per_user": 50,
@@ -89,12 +91,13 @@ class Bench:
     def phase(self, name: str, started: float) -> None:
         self.results.phases[name] = round(time.monotonic() - started, 1)
 
-    def load(self, server, name, path, script, connections, env=None, record=True):
+    def load(self, server, name, path, script, connections, env=None, record=True, duration=None):
         """A warm-up, then the measured run; appended to the results when ``record``."""
         url = server.base_url + path
         if self.profile["warmup"]:
             wrk(url, script, connections=connections, duration=self.profile["warmup"], env=env)
-        result = wrk(url, script, connections=connections, duration=self.profile["duration"], env=env)
+        duration = duration or self.profile["duration"]
+        result = wrk(url, script, connections=connections, duration=duration, env=env)
         row = {"name": name, "path": path, **result.as_dict()}
         if path.startswith("/api/audit/"):
             row["audit_rows"] = self.audit_rows
@@ -193,14 +196,22 @@ class Bench:
         """Picks the worker count with the best authenticated-list throughput."""
         started = time.monotonic()
         rows = []
-        saved = self.profile["duration"]
-        self.profile["duration"] = self.profile["sweep_duration"]
+        seconds = self.profile["sweep_duration"]
         for workers in self.profile["sweep"]:
             with GunicornServer(self.env, workers, self.log) as server:
                 self.tokens["user"] = self.login(server, USER)
-                health = self.load(server, f"healthz w={workers}", "/healthz", "plain.lua", 16, record=False)
+                health = self.load(
+                    server, f"healthz w={workers}", "/healthz", "plain.lua", 16, record=False, duration=seconds
+                )
                 notes = self.load(
-                    server, f"notes list w={workers}", "/api/notes/", "get_auth.lua", 16, self.auth("user"), False
+                    server,
+                    f"notes list w={workers}",
+                    "/api/notes/",
+                    "get_auth.lua",
+                    16,
+                    self.auth("user"),
+                    record=False,
+                    duration=seconds,
                 )
             rows.append(
                 {
@@ -210,7 +221,6 @@ class Bench:
                     "notes_p99_ms": notes["p99_ms"],
                 }
             )
-        self.profile["duration"] = saved
         self.results.measurements["worker_sweep"] = rows
         best = max(rows, key=lambda row: row["notes_rps"])
         self.workers = best["workers"]
@@ -305,9 +315,18 @@ class Bench:
             self.say(f"chain after the writes: {self.chain_after_writes}")
 
             login_env = {"BENCH_USERNAMES": ",".join(LOGIN_USERS), "BENCH_PASSWORD": DEMO_PASSWORD}
-            self.load(server, "POST /api/auth/login/", "/api/auth/login/", "login.lua", 16, login_env)["queries"] = (
-                queries.get("login")
+            # Few connections: a login costs one PBKDF2 hash (a third of a second of
+            # CPU), so more would only queue behind the workers into wrk's timeout.
+            login = self.load(
+                server,
+                "POST /api/auth/login/",
+                "/api/auth/login/",
+                "login.lua",
+                4,
+                login_env,
+                duration=p["login_duration"],
             )
+            login["queries"] = queries.get("login")
             self.phase("load at the small audit table", started)
 
             started = time.monotonic()
