@@ -1,7 +1,13 @@
 """Routes of the audit app, included under /api/ by devlab.urls."""
 
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-router = SimpleRouter()
+from audit import views
 
-urlpatterns: list = []
+router = SimpleRouter()
+router.register("audit/logs", views.AuditEntryViewSet, basename="audit-log")
+
+urlpatterns: list = [
+    path("audit/verify/", views.AuditVerifyView.as_view(), name="audit-verify"),
+]

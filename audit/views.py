@@ -1,0 +1,179 @@
+"""The audit API under /api/audit/: read-only, admins only."""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import AdminOnlyMixin
+from audit import selectors
+from audit.filters import AuditEntryFilter
+from audit.models import PUBLIC_FIELDS, AuditEntry, entry_document
+from audit.serializers import AuditEntrySerializer, ExportQuerySerializer, VerifyResultSerializer
+from audit.services import audit_verify
+from devlab.pagination import CreatedAtCursorPagination
+
+EXPORT_CHUNK_SIZE = 2000
+# Rows per chunk handed to the server: fewer, larger writes than one per row.
+EXPORT_ROWS_PER_WRITE = 500
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
+# A spreadsheet runs a cell that starts with one of these as a formula
+# (OWASP "CSV injection"); usernames and user agents are attacker-chosen.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+_detail = inline_serializer("AuditErrorDetail", {"detail": serializers.CharField()})
+UNAUTHORIZED = OpenApiResponse(_detail, description="Missing, invalid or expired credentials.")
+FORBIDDEN = OpenApiResponse(_detail, description="Not an admin (recorded as access_denied).")
+NOT_FOUND = OpenApiResponse(_detail, description="No such entry.")
+BAD_FILTER = OpenApiResponse(
+    {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    description='A filter value that does not parse, e.g. `{"since": ["Enter a valid date/time."]}`.',
+)
+
+
+class AuditCursorPagination(CreatedAtCursorPagination):
+    """Newest first by id: unique, and the chain's own order."""
+
+    ordering = "-id"
+
+
+class ErrorsAsJsonNegotiation(DefaultContentNegotiation):
+    """The export's ``?format=`` names the file type, not a renderer; errors are JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = renderers[0]
+        return renderer, renderer.media_type
+
+
+def _csv_cell(value) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class _Line:
+    """A file-like ``write`` that returns what it was given (for csv.writer)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_lines(rows: Iterable[dict]) -> Iterator[str]:
+    writer = csv.writer(_Line())
+    yield writer.writerow(PUBLIC_FIELDS)
+    for row in rows:
+        document = entry_document(row)
+        yield writer.writerow([_csv_cell(document[name]) for name in PUBLIC_FIELDS])
+
+
+def _jsonl_lines(rows: Iterable[dict]) -> Iterator[str]:
+    for row in rows:
+        yield json.dumps(entry_document(row), ensure_ascii=False) + "\n"
+
+
+def _batched(lines: Iterator[str]) -> Iterator[str]:
+    batch = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == EXPORT_ROWS_PER_WRITE:
+            yield "".join(batch)
+            batch = []
+    if batch:
+        yield "".join(batch)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List audit entries, newest first",
+        description="Cursor-paginated (no total count). Filters combine with AND.",
+        responses={200: AuditEntrySerializer(many=True), 400: BAD_FILTER, 401: UNAUTHORIZED, 403: FORBIDDEN},
+    ),
+    retrieve=extend_schema(
+        summary="One audit entry",
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The entry's id.")],
+        responses={200: AuditEntrySerializer, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND},
+    ),
+)
+class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
+    """The audit trail, read-only: no route writes, changes or deletes an entry."""
+
+    queryset = AuditEntry.objects.all()
+    serializer_class = AuditEntrySerializer
+    pagination_class = AuditCursorPagination
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AuditEntryFilter
+    lookup_value_regex = "[0-9]+"
+
+    @extend_schema(
+        operation_id="audit_logs_export",
+        summary="Export audit entries as a file",
+        description=(
+            "The entries matching the same filters as the list, oldest first (the chain's order), "
+            "streamed as CSV or JSON Lines with `Content-Disposition: attachment`. JSONL lines carry "
+            "the exact stored values; CSV cells starting with `= + - @` get a leading `'` so that "
+            "a spreadsheet does not run them."
+        ),
+        filters=True,
+        parameters=[ExportQuerySerializer],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV with a header row."),
+            (200, "application/jsonl"): OpenApiResponse(OpenApiTypes.STR, description="One JSON entry a line."),
+            400: BAD_FILTER,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+        },
+    )
+    @action(
+        detail=False,
+        url_path="export",
+        pagination_class=None,
+        renderer_classes=[JSONRenderer],
+        content_negotiation_class=ErrorsAsJsonNegotiation,
+    )
+    def export(self, request):
+        query = ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        export_format = query.validated_data["format"]
+        rows = self.filter_queryset(self.get_queryset()).order_by("id").values(*PUBLIC_FIELDS)
+        lines = (_csv_lines if export_format == "csv" else _jsonl_lines)(
+            selectors.stream(rows, chunk_size=EXPORT_CHUNK_SIZE)
+        )
+        response = StreamingHttpResponse(_batched(lines), content_type=CONTENT_TYPES[export_format])
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{export_format}"'
+        return response
+
+
+class AuditVerifyView(AdminOnlyMixin, APIView):
+    """Re-computes the whole chain; the first row that breaks it is named."""
+
+    @extend_schema(
+        summary="Verify the audit chain",
+        description=(
+            'Walks every entry in id order. `{"ok": true, "checked": N}`, or `{"ok": false, "checked": N, '
+            '"first_bad_id": id, "reason": "..."}` naming the first entry that was changed, inserted, '
+            "or whose predecessor was deleted. Reads the whole table: seconds per million rows."
+        ),
+        responses={200: VerifyResultSerializer, 401: UNAUTHORIZED, 403: FORBIDDEN},
+    )
+    def get(self, request):
+        return Response(VerifyResultSerializer(audit_verify()).data)
