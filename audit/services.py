@@ -22,7 +22,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, models, reset_queries, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -270,6 +270,8 @@ def audit_seed(
             # A plain queryset on purpose: AuditEntry.objects refuses bulk
             # writes, and this module is the only writer.
             models.QuerySet(model=AuditEntry).bulk_create(batch)
+        # With DEBUG on, every batch's SQL (megabytes) would stay in memory.
+        reset_queries()
         done += count
         if progress is not None:
             progress(done)

@@ -49,9 +49,9 @@ BAD_FILTER = OpenApiResponse(
 
 
 class AuditCursorPagination(CreatedAtCursorPagination):
-    """Newest first by id: unique, and the chain's own order."""
+    """Newest first; id breaks ties between equal times (an index covers both)."""
 
-    ordering = "-id"
+    ordering = ("-created_at", "-id")
 
 
 class ErrorsAsJsonNegotiation(DefaultContentNegotiation):
@@ -127,7 +127,8 @@ class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
         operation_id="audit_logs_export",
         summary="Export audit entries as a file",
         description=(
-            "The entries matching the same filters as the list, oldest first (the chain's order), "
+            "The entries matching the same filters as the list, oldest first (by time, then id; sort by id "
+            "to check the chain), "
             "streamed as CSV or JSON Lines with `Content-Disposition: attachment`. JSONL lines carry "
             "the exact stored values; CSV cells starting with `= + - @` get a leading `'` so that "
             "a spreadsheet does not run them."
@@ -153,7 +154,7 @@ class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         export_format = query.validated_data["format"]
-        rows = self.filter_queryset(self.get_queryset()).order_by("id").values(*PUBLIC_FIELDS)
+        rows = self.filter_queryset(self.get_queryset()).order_by("created_at", "id").values(*PUBLIC_FIELDS)
         lines = (_csv_lines if export_format == "csv" else _jsonl_lines)(
             selectors.stream(rows, chunk_size=EXPORT_CHUNK_SIZE)
         )
