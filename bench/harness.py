@@ -74,6 +74,14 @@ class Database:
         with self._psycopg.connect(self.url, autocommit=True) as conn:
             return conn.execute(sql).fetchone()[0]
 
+    def backend_pids(self) -> list[int]:
+        """The PostgreSQL server processes serving this database (the workers' connections)."""
+        with self._psycopg.connect(self.url, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def server_version(self) -> str:
         return str(self.scalar("SHOW server_version"))
 
@@ -120,6 +128,21 @@ def manage(env: dict[str, str], *args: str, log: Path | None = None, check: bool
     if check and result.returncode != 0:
         raise SystemExit(f"bench: manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
     return result.stdout
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
 
 
 def rss_kib(pid: int) -> int | None:

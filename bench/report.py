@@ -58,14 +58,15 @@ class Results:
             "",
             "## Load runs",
             "",
-            "| scenario | audit rows | conns | rps | p50 ms | p99 ms | max ms | errors | queries/req |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| scenario | audit rows | conns | rps | p50 ms | p99 ms | max ms | errors | queries/req "
+            "| app CPU ms/req | DB CPU ms/req |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for s in self.scenarios:
             lines.append(
                 f"| {s['name']} | {s.get('audit_rows', '')} | {s['connections']} | {s['rps']:.0f} | "
                 f"{s['p50_ms']:.1f} | {s['p99_ms']:.1f} | {s['max_ms']:.0f} | {s['errors']} | "
-                f"{s.get('queries', '?')} |"
+                f"{s.get('queries', '?')} | {s['app_cpu_ms']:.2f} | {s['db_cpu_ms']:.2f} |"
             )
         if sweep := self.measurements.get("worker_sweep"):
             lines += [

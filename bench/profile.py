@@ -1,0 +1,125 @@
+"""Where a request's time goes: py-spy samples one gunicorn worker under wrk load.
+
+    .venv/bin/python -m bench.profile /api/notes/ [--seconds 10] [--method POST]
+
+Sets up a fresh database with a little demo data (like bench/run.py), starts
+gunicorn with ONE sync worker, drives the path with wrk at 2 connections and
+records the worker with py-spy (``pip install py-spy``; needs ptrace rights,
+i.e. root or ``kernel.yama.ptrace_scope=0``). Prints the functions with the
+largest inclusive and own share of the samples and writes the folded stacks
+(for flamegraph.pl or speedscope.app) to bench/results/profile-*.folded.tmp.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # python bench/profile.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import harness
+from bench.harness import Database, GunicornServer, app_env, http_json, manage
+from bench.load import wrk
+from bench.run import ADMIN, DEMO_PASSWORD, NOTE_BODY, RESULTS_DIR, USER
+
+
+def summarise(folded: Path, top: int) -> str:
+    """Inclusive and own sample shares per function from py-spy's folded stacks."""
+    inclusive: collections.Counter = collections.Counter()
+    own: collections.Counter = collections.Counter()
+    total = 0
+    for line in folded.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [frame.split(" (")[0] + " (" + frame.split(" (")[-1] for frame in stack.split(";")]
+        samples = int(count)
+        total += samples
+        for frame in set(frames):
+            inclusive[frame] += samples
+        own[frames[-1]] += samples
+    lines = [f"{total} samples", "", "inclusive:"]
+    lines += [f"  {n / total:6.1%}  {frame}" for frame, n in inclusive.most_common(top)]
+    lines += ["", "own:"]
+    lines += [f"  {n / total:6.1%}  {frame}" for frame, n in own.most_common(top)]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("path", help="the path to load, e.g. /api/notes/")
+    parser.add_argument("--method", default="GET", choices=["GET", "POST"])
+    parser.add_argument("--admin", action="store_true", help="authenticate as the demo admin")
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
+    args = parser.parse_args(argv)
+    py_spy = shutil.which("py-spy") or str(Path(harness.PYTHON).with_name("py-spy"))
+    if not Path(py_spy).exists():
+        raise SystemExit("bench: py-spy is not installed (.venv/bin/pip install py-spy)")
+
+    db = Database()
+    extra = dict(item.split("=", 1) for item in args.env)
+    env = app_env(db.url, harness.new_secret_key(), extra)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    log = RESULTS_DIR / "profile-server.log.tmp"
+    slug = args.path.strip("/").replace("/", "-").replace("?", "_") or "root"
+    folded = RESULTS_DIR / f"profile-{args.method.lower()}-{slug}.folded.tmp"
+    db.create()
+    try:
+        manage(env, "migrate", "--noinput", log=log)
+        manage(
+            env,
+            "seed_demo",
+            "--users=10",
+            "--notes-per-user=100",
+            "--audit-rows=1000",
+            f"--password={DEMO_PASSWORD}",
+            "--force",
+            log=log,
+        )
+        manage(env, "promote_user", ADMIN, log=log)
+        with GunicornServer(env, 1, log) as server:
+            username = ADMIN if args.admin else USER
+            _, body = http_json(
+                "POST", f"{server.base_url}/api/auth/login/", {"username": username, "password": DEMO_PASSWORD}
+            )
+            token_env = {"BENCH_TOKEN": body["access"], "BENCH_BODY": '{"text": "' + NOTE_BODY["text"] + '"}'}
+            script = "post_json.lua" if args.method == "POST" else "get_auth.lua"
+            url = server.base_url + args.path
+            wrk(url, script, connections=2, duration=2, env=token_env)
+            worker = server.worker_pids()[0]
+            recorder = subprocess.Popen(  # bounded by --duration
+                [
+                    py_spy,
+                    "record",
+                    "--pid",
+                    str(worker),
+                    "--duration",
+                    str(args.seconds),
+                    "--rate",
+                    "250",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(folded),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            result = wrk(url, script, connections=2, duration=args.seconds + 1, env=token_env)
+            recorder.wait(timeout=args.seconds + 60)
+    finally:
+        db.drop()
+    print(f"{args.method} {args.path}: {result.rps:.0f} rps at 2 connections, 1 worker (under py-spy)\n")
+    print(summarise(folded, args.top))
+    print(f"\nfolded stacks: {folded}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
