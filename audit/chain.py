@@ -56,6 +56,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -90,10 +91,17 @@ def canonical_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+# An IPv4 address already in its exploded form (no leading zeros): most rows.
+_EXPLODED_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
+
+
 def canonical_ip(value: str | None) -> str | None:
     """An IP address fully expanded, or None."""
     if value is None or value == "":
         return None
+    if _EXPLODED_IPV4.fullmatch(value):
+        return value
     return ipaddress.ip_address(value).exploded
 
 

@@ -102,3 +102,9 @@ def test_hash_matches_accepts_the_right_hash_and_rejects_others():
     assert chain.hash_matches(KEY, chain.GENESIS, ROW, good)
     assert not chain.hash_matches(KEY, chain.GENESIS, ROW, "0" * 64)
     assert not chain.hash_matches(KEY, chain.GENESIS, ROW, "é" * 64)
+
+
+@pytest.mark.parametrize("value", ["192.168.001.1", "256.1.1.1", "1.2.3"])
+def test_something_that_is_not_an_address_cannot_be_serialised(value):
+    with pytest.raises(ValueError, match="does not appear to be an IPv4 or IPv6 address"):
+        chain.canonical_ip(value)
