@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import shutil
 import subprocess
 import sys
@@ -23,9 +24,9 @@ if __package__ in (None, ""):  # python bench/profile.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import harness
-from bench.harness import Database, GunicornServer, app_env, http_json, manage
+from bench.harness import Database, GunicornServer, app_env, manage
 from bench.load import wrk
-from bench.run import ADMIN, DEMO_PASSWORD, NOTE_BODY, RESULTS_DIR, USER
+from bench.run import ADMIN, DEMO_PASSWORD, NOTE_BODY, RESULTS_DIR, TOKEN_USERS
 
 
 def summarise(folded: Path, top: int) -> str:
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         manage(
             env,
             "seed_demo",
-            "--users=10",
+            "--users=20",
             "--notes-per-user=100",
             "--audit-rows=1000",
             f"--password={DEMO_PASSWORD}",
@@ -83,11 +84,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         manage(env, "promote_user", ADMIN, log=log)
         with GunicornServer(env, 1, log) as server:
-            username = ADMIN if args.admin else USER
-            _, body = http_json(
-                "POST", f"{server.base_url}/api/auth/login/", {"username": username, "password": DEMO_PASSWORD}
-            )
-            token_env = {"BENCH_TOKEN": body["access"], "BENCH_BODY": '{"text": "' + NOTE_BODY["text"] + '"}'}
+            tokens = subprocess.run(
+                [harness.PYTHON, "-m", "bench.tokens", *TOKEN_USERS, ADMIN],
+                cwd=harness.ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            tokens = json.loads(tokens)
+            who = [ADMIN] if args.admin else TOKEN_USERS
+            token_env = {
+                "BENCH_TOKENS": ",".join(tokens[name] for name in who),
+                "BENCH_BODY": json.dumps(NOTE_BODY),
+            }
             script = "post_json.lua" if args.method == "POST" else "get_auth.lua"
             url = server.base_url + args.path
             wrk(url, script, connections=2, duration=2, env=token_env)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import platform
 import subprocess
@@ -40,6 +41,8 @@ from bench.report import Results, Target
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEMO_PASSWORD = "bench-demo-password-7d1c"  # noqa: S105 - demo users of a throwaway database
 USER, ADMIN = "demo1", "demo2"
+# Reads and writes rotate over these users' tokens, like traffic from many people.
+TOKEN_USERS = [f"demo{n}" for n in range(1, 17)]
 LOGIN_USERS = [f"demo{n}" for n in range(3, 11)]
 NOTE_BODY = {"text": "Benchmark note: a short line of text, as people write them."}
 AUDIT_FILTERS = {
@@ -125,16 +128,22 @@ class Bench:
             self.results.scenarios.append(row)
         return row
 
-    def auth(self, token_name: str) -> dict[str, str]:
-        return {"BENCH_TOKEN": self.tokens[token_name]}
+    def auth(self, who: str) -> dict[str, str]:
+        """wrk's environment for requests as the admin, or as the rotating users."""
+        if who == "admin":
+            return {"BENCH_TOKENS": self.tokens[ADMIN]}
+        return {"BENCH_TOKENS": ",".join(self.tokens[name] for name in TOKEN_USERS)}
 
-    def login(self, server: GunicornServer, username: str) -> str:
-        status, body = http_json(
-            "POST", f"{server.base_url}/api/auth/login/", {"username": username, "password": DEMO_PASSWORD}
-        )
-        if status != 200:
-            raise SystemExit(f"bench: login as {username} failed with {status}: {body}")
-        return body["access"]
+    def mint_tokens(self) -> None:
+        output = subprocess.run(
+            [harness.PYTHON, "-m", "bench.tokens", *TOKEN_USERS],
+            cwd=harness.ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        self.tokens = json.loads(output)
 
     def count_audit_rows(self) -> int:
         self.audit_rows = int(self.db.scalar("SELECT count(*) FROM audit_auditentry"))
@@ -194,6 +203,7 @@ class Bench:
             "seconds": round(seconds, 1),
         }
         manage(self.env, "promote_user", ADMIN, log=self.log)
+        self.mint_tokens()
         self.actor_id = int(self.db.scalar(f"SELECT id FROM accounts_user WHERE username = '{USER}'"))  # noqa: S608
         # An address of the seeded history: the same few rows match at every table size.
         self.filter_ip = self.db.scalar(
@@ -219,7 +229,6 @@ class Bench:
         seconds = self.profile["sweep_duration"]
         for workers in self.profile["sweep"]:
             with GunicornServer(self.env, workers, self.log) as server:
-                self.tokens["user"] = self.login(server, USER)
                 health = self.load(
                     server, f"healthz w={workers}", "/healthz", "plain.lua", 16, record=False, duration=seconds
                 )
@@ -229,7 +238,7 @@ class Bench:
                     "/api/notes/",
                     "get_auth.lua",
                     16,
-                    self.auth("user"),
+                    self.auth("users"),
                     record=False,
                     duration=seconds,
                 )
@@ -251,12 +260,12 @@ class Bench:
     def queries(self, server: GunicornServer) -> dict:
         requests = [
             {"name": "healthz", "method": "GET", "path": "/healthz"},
-            {"name": "notes list", "method": "GET", "path": "/api/notes/", "token": self.tokens["user"]},
+            {"name": "notes list", "method": "GET", "path": "/api/notes/", "token": self.tokens[USER]},
             {
                 "name": "notes create",
                 "method": "POST",
                 "path": "/api/notes/",
-                "token": self.tokens["user"],
+                "token": self.tokens[USER],
                 "body": NOTE_BODY,
             },
             {
@@ -272,7 +281,7 @@ class Bench:
                     "name": f"audit list {label}",
                     "method": "GET",
                     "path": "/api/audit/logs/" + query.format(actor=self.actor_id, ip=self.filter_ip),
-                    "token": self.tokens["admin"],
+                    "token": self.tokens[ADMIN],
                 }
             )
         counts = count_queries(self.env, requests)
@@ -294,7 +303,7 @@ class Bench:
         url = f"{server.base_url}/api/audit/logs/export/?format={fmt}"
         with RssSampler(server.worker_pids) as sampler:
             started = time.monotonic()
-            status, lines, size = stream_lines(url, self.tokens["admin"])
+            status, lines, size = stream_lines(url, self.tokens[ADMIN])
             seconds = time.monotonic() - started
         rows = lines - 1 if fmt == "csv" else lines  # the CSV header line
         result = {
@@ -314,23 +323,21 @@ class Bench:
         p = self.profile
         self.count_audit_rows()
         with GunicornServer(self.env, self.workers, self.log) as server:
-            self.tokens["user"] = self.login(server, USER)
-            self.tokens["admin"] = self.login(server, ADMIN)
             queries = self.queries(server)
             self.count_audit_rows()
 
             self.load(server, "GET /healthz", "/healthz", "plain.lua", 16)["queries"] = queries.get("healthz")
-            self.load(server, "GET /api/notes/", "/api/notes/", "get_auth.lua", 16, self.auth("user"))["queries"] = (
+            self.load(server, "GET /api/notes/", "/api/notes/", "get_auth.lua", 16, self.auth("users"))["queries"] = (
                 queries.get("notes list")
             )
             self.audit_lists(server, queries)
             self.verify_small = self.verify_command()
 
-            body = {"BENCH_BODY": '{"text": "' + NOTE_BODY["text"] + '"}', **self.auth("user")}
+            body = {"BENCH_BODY": json.dumps(NOTE_BODY), **self.auth("users")}
             self.load(server, "POST /api/notes/", "/api/notes/", "post_json.lua", 64, body)["queries"] = queries.get(
                 "notes create"
             )
-            status, verdict = http_json("GET", f"{server.base_url}/api/audit/verify/", token=self.tokens["admin"])
+            status, verdict = http_json("GET", f"{server.base_url}/api/audit/verify/", token=self.tokens[ADMIN])
             self.chain_after_writes = verdict if status == 200 else {"ok": False, "status": status}
             self.say(f"chain after the writes: {self.chain_after_writes}")
 

@@ -1,9 +1,18 @@
--- Authenticated GET of the URL given to wrk. Env: BENCH_TOKEN (an access JWT).
+-- Authenticated GET of the URL given to wrk, rotating over several users' tokens
+-- (one user's throttle history would otherwise grow with the request rate).
+-- Env: BENCH_TOKENS (comma-separated access JWTs).
 local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
 local report = dofile(here .. "report.lua")
 
-wrk.method = "GET"
-wrk.headers["Authorization"] = "Bearer " .. assert(os.getenv("BENCH_TOKEN"), "BENCH_TOKEN is not set")
-wrk.headers["Accept"] = "application/json"
+local requests = {}
+for token in assert(os.getenv("BENCH_TOKENS"), "BENCH_TOKENS is not set"):gmatch("[^,]+") do
+  requests[#requests + 1] = wrk.format("GET", nil, { ["Authorization"] = "Bearer " .. token, ["Accept"] = "application/json" })
+end
+local counter = 0
+
+function request()
+  counter = counter + 1
+  return requests[counter % #requests + 1]
+end
 
 done = report.done
