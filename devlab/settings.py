@@ -241,6 +241,9 @@ STORAGES = {
 }
 
 # ---------------------------------------------------------------- audit
+# HMAC key of the audit chain (audit/chain.py); derived from SECRET_KEY when
+# empty. Every existing row was signed with it: changing it (or SECRET_KEY
+# while it is empty) makes verify_audit fail at the first row.
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_LOG_FILE = env.str("AUDIT_LOG_FILE", default="")
 
