@@ -42,6 +42,8 @@ _detail = inline_serializer("AuditErrorDetail", {"detail": serializers.CharField
 UNAUTHORIZED = OpenApiResponse(_detail, description="Missing, invalid or expired credentials.")
 FORBIDDEN = OpenApiResponse(_detail, description="Not an admin (recorded as access_denied).")
 NOT_FOUND = OpenApiResponse(_detail, description="No such entry.")
+BAD_CURSOR = OpenApiResponse(_detail, description="A `cursor` that this API did not issue.")
+THROTTLED = OpenApiResponse(_detail, description="Too many requests; `Retry-After` says how many seconds to wait.")
 BAD_FILTER = OpenApiResponse(
     {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
     description='A filter value that does not parse, e.g. `{"since": ["Enter a valid date/time."]}`.',
@@ -105,12 +107,19 @@ def _batched(lines: Iterator[str]) -> Iterator[str]:
     list=extend_schema(
         summary="List audit entries, newest first",
         description="Cursor-paginated (no total count). Filters combine with AND.",
-        responses={200: AuditEntrySerializer(many=True), 400: BAD_FILTER, 401: UNAUTHORIZED, 403: FORBIDDEN},
+        responses={
+            200: AuditEntrySerializer(many=True),
+            400: BAD_FILTER,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: BAD_CURSOR,
+            429: THROTTLED,
+        },
     ),
     retrieve=extend_schema(
         summary="One audit entry",
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The entry's id.")],
-        responses={200: AuditEntrySerializer, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND},
+        responses={200: AuditEntrySerializer, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND, 429: THROTTLED},
     ),
 )
 class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
@@ -141,6 +150,7 @@ class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
             400: BAD_FILTER,
             401: UNAUTHORIZED,
             403: FORBIDDEN,
+            429: THROTTLED,
         },
     )
     @action(
@@ -174,7 +184,7 @@ class AuditVerifyView(AdminOnlyMixin, APIView):
             '"first_bad_id": id, "reason": "..."}` naming the first entry that was changed, inserted, '
             "or whose predecessor was deleted. Reads the whole table: seconds per million rows."
         ),
-        responses={200: VerifyResultSerializer, 401: UNAUTHORIZED, 403: FORBIDDEN},
+        responses={200: VerifyResultSerializer, 401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED},
     )
     def get(self, request):
         return Response(VerifyResultSerializer(audit_verify()).data)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import PUBLIC_FIELDS, Action, AuditEntry
-from audit.services import REASON_HASH, audit_record
+from audit.services import REASON_HASH, audit_record, audit_seed
 from tests.audit.triggers import triggers_lifted
 from tests.factories import UserFactory
 
@@ -138,9 +138,16 @@ def test_a_new_row_does_not_shift_the_next_page(admin_api_client, entries, user)
     assert [r["id"] for r in second["results"]] == [entries[2].pk, entries[1].pk]
 
 
-def test_the_page_size_is_capped_at_100(admin_api_client, entries):
-    response = admin_api_client.get(LIST, {"page_size": 1000})
-    assert response.status_code == 200
+def test_a_cursor_this_api_did_not_issue_is_a_json_404(admin_api_client, entries):
+    response = admin_api_client.get(LIST, {"cursor": "not-a-cursor"})
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+def test_the_page_size_defaults_to_20_and_is_capped_at_100(admin_api_client):
+    audit_seed(rows=120, seed=1)
+    assert len(admin_api_client.get(LIST).json()["results"]) == 20
+    assert len(admin_api_client.get(LIST, {"page_size": 1000}).json()["results"]) == 100
 
 
 def test_the_list_never_counts_the_table(admin_api_client, entries):
@@ -351,7 +358,8 @@ def test_the_schema_documents_every_audit_operation_with_its_errors(schema):
         assert set(operations) == {"get"}, path
         assert {"200", "401", "403"} <= set(operations["get"]["responses"]), path
     assert "404" in audit_paths["/api/audit/logs/{id}/"]["get"]["responses"]
-    assert "400" in audit_paths["/api/audit/logs/"]["get"]["responses"]
+    assert {"400", "404"} <= set(audit_paths["/api/audit/logs/"]["get"]["responses"])
+    assert "400" in audit_paths["/api/audit/logs/export/"]["get"]["responses"]
 
 
 def test_the_schema_types_the_entry_id_as_an_integer(schema):
