@@ -1,6 +1,11 @@
 """Guarantee 7: verify re-computes the chain and names the first row that breaks it."""
 
+import os
+import sqlite3
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,6 +17,8 @@ from audit.services import REASON_GENESIS, REASON_HASH, REASON_LINK, VerifyResul
 from tests.audit.triggers import triggers_lifted
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -147,3 +154,31 @@ def test_the_command_is_quiet_at_verbosity_zero(rows):
     out = StringIO()
     call_command("verify_audit", stdout=out, verbosity=0)
     assert out.getvalue() == ""
+
+
+def test_the_command_exits_0_when_intact_and_1_naming_the_row_when_not(tmp_path):
+    """A real process: exit statuses and stderr, no traceback."""
+    env = {**os.environ, "DEBUG": "True", "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+
+    def manage(*args):
+        return subprocess.run(  # noqa: S603 - fixed arguments
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        )
+
+    assert manage("migrate", "--noinput", "-v", "0").returncode == 0
+    write = (
+        "from audit.services import audit_record\n"
+        "for _ in range(3): audit_record(action='user_demoted', actor_username='cli')"
+    )
+    assert manage("shell", "-c", write).returncode == 0
+    intact = manage("verify_audit")
+    assert (intact.returncode, intact.stderr) == (0, "")
+    assert "Audit chain intact: 3 rows checked." in intact.stdout
+
+    with sqlite3.connect(tmp_path / "db.sqlite3") as db:  # an attacker with the database file
+        db.execute("DROP TRIGGER audit_auditentry_no_update")
+        db.execute("UPDATE audit_auditentry SET actor_username = 'nobody' WHERE id = 2")
+    broken = manage("verify_audit")
+    assert broken.returncode == 1
+    assert "BROKEN at row 2" in broken.stderr
+    assert "Traceback" not in broken.stderr
