@@ -111,6 +111,10 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Throttle and lockout counters live here; it must be shared by every worker
 # and replica, so the default is the database cache (created by a migration).
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://devlab_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
+    # The same cache with one statement per write on PostgreSQL instead of five
+    # (throttles write on every request): devlab/cache.py.
+    CACHES["default"]["BACKEND"] = "devlab.cache.DatabaseCache"
 
 # ---------------------------------------------------------------- auth
 PASSWORD_HASHERS = [

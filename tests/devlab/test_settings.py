@@ -49,7 +49,8 @@ def test_production_settings_pass_check_deploy_without_warnings():
 
 
 def test_database_cache_is_the_default_cache(settings):
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    # devlab.cache.DatabaseCache is Django's database cache with a one-statement write.
+    assert settings.CACHES["default"]["BACKEND"] == "devlab.cache.DatabaseCache"
 
 
 def test_connections_are_persistent_with_health_checks(settings):
