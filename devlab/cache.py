@@ -1,15 +1,16 @@
-"""The database cache, with one statement per write on PostgreSQL.
+"""The database cache, with one statement per write.
 
 DRF's throttles read and write their history in the cache on every request.
 Django's ``DatabaseCache.set()`` counts the whole table (``SELECT COUNT(*)``,
 to decide whether to cull), then runs a ``SELECT`` and an ``UPDATE`` or
 ``INSERT`` in a transaction: five round trips to the database for every
-throttled request, more than the request's own work. On PostgreSQL this
-backend writes with one ``INSERT ... ON CONFLICT DO UPDATE`` and counts the
-table (culling like Django does) on one write in ``CULL_EVERY`` only, so the
-table may briefly hold up to about ``CULL_EVERY`` entries over ``MAX_ENTRIES``.
-``add`` and ``touch`` (the lockout's atomic slot claims) and every other
-database keep Django's own code.
+throttled request, more than the request's own work. On PostgreSQL and
+SQLite this backend writes with one ``INSERT ... ON CONFLICT DO UPDATE`` and
+counts the table (culling like Django does) on one write in ``CULL_EVERY``
+only, so the table may briefly hold about ``CULL_EVERY`` entries over
+``MAX_ENTRIES``.
+``add`` and ``touch`` (the lockout's atomic slot claims), reads, and other
+databases keep Django's own code.
 """
 
 import base64
@@ -24,17 +25,18 @@ from django.db import DatabaseError, connections, router, transaction
 from django.utils.timezone import now as tz_now
 
 CULL_EVERY = 50
+UPSERT_VENDORS = frozenset({"postgresql", "sqlite"})
 
 
 class DatabaseCache(DjangoDatabaseCache):
-    """Django's database cache; ``set`` is a single upsert on PostgreSQL."""
+    """Django's database cache; ``set`` is a single upsert on PostgreSQL and SQLite."""
 
     _writes = itertools.count(1)
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
-        if connection.vendor != "postgresql":
+        if connection.vendor not in UPSERT_VENDORS:
             return super().set(key, value, timeout, version)
         key = self.make_and_validate_key(key, version=version)
         timeout = self.get_backend_timeout(timeout)

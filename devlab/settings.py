@@ -112,7 +112,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # and replica, so the default is the database cache (created by a migration).
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://devlab_cache")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache":
-    # The same cache with one statement per write on PostgreSQL instead of five
+    # The same cache with one statement per write instead of five
     # (throttles write on every request): devlab/cache.py.
     CACHES["default"]["BACKEND"] = "devlab.cache.DatabaseCache"
 

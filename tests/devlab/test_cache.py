@@ -58,8 +58,7 @@ def test_add_still_refuses_a_key_that_is_present():
     assert cache.get("slot") == "first"
 
 
-@pytest.mark.postgres_only
-def test_a_write_is_one_statement_on_postgresql():
+def test_a_write_is_one_statement():
     cache.set("warm", 0, timeout=60)
     with CaptureQueriesContext(connection) as queries:
         cache.set("warm", 1, timeout=60)
@@ -69,7 +68,6 @@ def test_a_write_is_one_statement_on_postgresql():
     assert "ON CONFLICT" in writes[-1]
 
 
-@pytest.mark.postgres_only
 def test_the_table_is_culled_when_it_outgrows_max_entries(monkeypatch):
     monkeypatch.setattr(devlab_cache, "CULL_EVERY", 5)
     monkeypatch.setattr(cache, "_max_entries", 10)
