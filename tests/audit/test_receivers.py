@@ -1,10 +1,13 @@
 """Each audited signal writes one row with the right actor, target and detail (guarantee 3)."""
 
+from types import SimpleNamespace
+
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 
 from accounts import signals
+from audit import receivers
 from audit.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +151,25 @@ def test_every_receiver_is_connected_once_with_a_dispatch_uid(request_context, u
     AuditConfig.ready(apps.get_app_config("audit"))  # a second ready() must not double the rows
     signals.user_logged_out.send(sender=User, user=user)
     assert AuditEntry.objects.count() == 1
+
+
+def _note(pk: int, owner):
+    """Stands in for a notes.Note (id, owner, and the model label the writer maps to "note")."""
+    return SimpleNamespace(pk=pk, owner=owner, text="private text", _meta=SimpleNamespace(label_lower="notes.note"))
+
+
+def test_a_created_note_is_recorded_with_its_owner_as_actor(request_context, user):
+    receivers.record_note_saved(sender=None, instance=_note(5, user), created=True)
+    entry = _only_row(request_context)
+    assert _facts(entry) == ("note_created", user.pk, "alice", "note", 5, "")
+    _assert_request_context(entry)
+
+
+def test_an_updated_note_is_recorded(request_context, user):
+    receivers.record_note_saved(sender=None, instance=_note(5, user), created=False)
+    assert _facts(_only_row(request_context)) == ("note_updated", user.pk, "alice", "note", 5, "")
+
+
+def test_a_deleted_note_is_recorded(request_context, user):
+    receivers.record_note_deleted(sender=None, instance=_note(5, user))
+    assert _facts(_only_row(request_context)) == ("note_deleted", user.pk, "alice", "note", 5, "")
