@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--admin", action="store_true", help="authenticate as the demo admin")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument(
+        "--gil", action="store_true", help="only samples holding the GIL: Python CPU time, no waiting on the database"
+    )
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     args = parser.parse_args(argv)
     py_spy = shutil.which("py-spy") or str(Path(harness.PYTHON).with_name("py-spy"))
@@ -117,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                     "--output",
                     str(folded),
                     "--nonblocking",
+                    *(["--gil"] if args.gil else []),
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

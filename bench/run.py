@@ -158,6 +158,7 @@ class Bench:
             f"--notes-per-user={notes_per_user}",
             f"--audit-rows={audit_rows}",
             f"--password={DEMO_PASSWORD}",
+            "--force",  # DEBUG is off, as in production
             log=self.log,
         )
         return time.monotonic() - started
@@ -428,11 +429,14 @@ class Bench:
             )
         small, large = self.verify_small, self.verify_large
         growth = round(large["peak_rss_mib"] - small["peak_rss_mib"], 1)
+        # The command's own start (Django setup) is in both runs; the difference is the chain.
+        marginal = (large["rows"] - small["rows"]) / max(large["seconds"] - small["seconds"], 0.001)
+        self.verify_large["rows_per_s_without_start"] = round(marginal)
         t.append(
             Target(
                 f"verify_audit on {large['rows']:,} rows",
-                f"{large['rows_per_s']:,} rows/s, peak RSS {large['peak_rss_mib']} MiB "
-                f"({growth:+} vs {small['rows']:,} rows)",
+                f"{marginal:,.0f} rows/s ({large['seconds']:.1f} s with the command's start), "
+                f"peak RSS {large['peak_rss_mib']} MiB ({growth:+} vs {small['rows']:,} rows)",
                 "intact, RSS flat (< 50 MB more than on the small table)",
                 large["ok"] and growth < 50,
             )
