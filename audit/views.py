@@ -132,6 +132,14 @@ class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = AuditEntryFilter
     lookup_value_regex = "[0-9]+"
 
+    def list(self, request, *args, **kwargs):
+        """A page as ``entry_document`` dicts from ``values()``: the same JSON as
+        AuditEntrySerializer, without a model instance and a serializer per row
+        (20 rows: 0.03 ms instead of 0.67 ms; bench/README.md)."""
+        rows = self.filter_queryset(self.get_queryset()).values(*PUBLIC_FIELDS)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response([entry_document(row) for row in page])
+
     @extend_schema(
         operation_id="audit_logs_export",
         summary="Export audit entries as a file",

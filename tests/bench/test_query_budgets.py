@@ -8,12 +8,16 @@ is counted. Every authenticated request also pays DRF's user throttle: a
 cache read and a cache write (one statement each, devlab/cache.py).
 """
 
+import json
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from audit.models import AuditEntry
+from audit.serializers import AuditEntrySerializer
 from audit.services import audit_seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,6 +67,13 @@ def test_an_audit_list_page_costs_the_same_few_queries_whatever_the_filter(admin
     client = _bearer(admin_user)
     sql = _queries(lambda: client.get("/api/audit/logs/" + query.format(actor=user.pk)))
     assert len(sql) <= BUDGETS["audit list"], sql
+
+
+def test_the_lean_audit_list_shows_each_entry_exactly_as_the_entry_serializer_does(admin_user, audit_rows):
+    client = _bearer(admin_user)
+    listed = client.get("/api/audit/logs/?page_size=50").json()["results"]
+    entries = AuditEntry.objects.filter(pk__in=[row["id"] for row in listed]).order_by("-created_at", "-id")
+    assert listed == json.loads(json.dumps(AuditEntrySerializer(entries, many=True).data))
 
 
 def test_an_export_costs_the_same_queries_for_ten_rows_and_for_a_thousand(admin_user):
