@@ -1,6 +1,7 @@
 """Where a request's time goes: py-spy samples one gunicorn worker under wrk load.
 
-    .venv/bin/python -m bench.profile /api/notes/ [--seconds 10] [--method POST]
+    .venv/bin/python -m bench.profile /api/notes/ [--seconds 10] [--method POST] [--gil]
+    .venv/bin/python -m bench.profile /api/auth/login/
 
 Sets up a fresh database with a little demo data (like bench/run.py), starts
 gunicorn with ONE sync worker, drives the path with wrk at 2 connections and
@@ -26,7 +27,7 @@ if __package__ in (None, ""):  # python bench/profile.py
 from bench import harness
 from bench.harness import Database, GunicornServer, app_env, manage
 from bench.load import wrk
-from bench.run import ADMIN, DEMO_PASSWORD, NOTE_BODY, RESULTS_DIR, TOKEN_USERS
+from bench.run import ADMIN, DEMO_PASSWORD, LOGIN_USERS, NOTE_BODY, RESULTS_DIR, TOKEN_USERS
 
 
 def summarise(folded: Path, top: int) -> str:
@@ -101,7 +102,11 @@ def main(argv: list[str] | None = None) -> int:
                 "BENCH_TOKENS": ",".join(tokens[name] for name in who),
                 "BENCH_BODY": json.dumps(NOTE_BODY),
             }
-            script = "post_json.lua" if args.method == "POST" else "get_auth.lua"
+            token_env.update(BENCH_USERNAMES=",".join(LOGIN_USERS), BENCH_PASSWORD=DEMO_PASSWORD)
+            if args.path.startswith("/api/auth/login/"):
+                script = "login.lua"
+            else:
+                script = "post_json.lua" if args.method == "POST" else "get_auth.lua"
             url = server.base_url + args.path
             wrk(url, script, connections=2, duration=2, env=token_env)
             worker = server.worker_pids()[0]
