@@ -79,7 +79,8 @@ PROFILES = {
         "hash_seconds": 2,
     },
 }
-DEFAULT_WORKERS = 3
+# gunicorn.conf.py's own default, used when there is no sweep (--quick) and no --workers.
+DEFAULT_WORKERS = 2 * (os.cpu_count() or 1) + 1
 
 
 class Bench:
@@ -477,7 +478,7 @@ class Bench:
         ensure_wrk()
         RESULTS_DIR.mkdir(exist_ok=True)
         self.results.meta = self.meta()
-        self.workers_chosen_by = "--workers" if self.workers else "default"
+        self.workers_chosen_by = "--workers" if self.workers else "gunicorn.conf.py default"
         try:
             self.setup()
             self.results.meta["postgres"] = self.db.server_version()
