@@ -93,7 +93,7 @@ class Bench:
         self.results = Results()
         self.log = RESULTS_DIR / f"bench-{os.getpid()}.log.tmp"
         self.db = Database(keep=args.keep_db)
-        self.env = app_env(self.db.url, harness.new_secret_key())
+        self.env = app_env(self.db.url, harness.new_secret_key(), dict(item.split("=", 1) for item in args.env))
         self.workers = args.workers
         self.tokens: dict[str, str] = {}
         self.audit_rows = 0
@@ -472,6 +472,7 @@ class Bench:
             "duration_s": self.profile["duration"],
             "warmup_s": self.profile["warmup"],
             "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "extra_env": self.args.env,
         }
 
     def execute(self) -> Path:
@@ -512,6 +513,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: chosen by a sweep)")
     parser.add_argument("--audit-rows", type=int, default=0, help="size of the large audit table")
     parser.add_argument("--keep-db", action="store_true", help="keep the benchmark database afterwards")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra setting for the server and commands, e.g. CACHE_URL=redis://127.0.0.1:6379/9 (repeatable)",
+    )
     return parser.parse_args(argv)
 
 
