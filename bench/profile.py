@@ -27,7 +27,7 @@ if __package__ in (None, ""):  # python bench/profile.py
 from bench import harness
 from bench.harness import Database, GunicornServer, app_env, manage
 from bench.load import wrk
-from bench.run import ADMIN, DEMO_PASSWORD, LOGIN_USERS, NOTE_BODY, RESULTS_DIR, TOKEN_USERS
+from bench.run import ADMIN, DEMO_PASSWORD, LOGIN_USERS, NOTE_BODY, RESULTS_DIR, TOKEN_USERS, create_admin
 
 
 def summarise(folded: Path, top: int) -> str:
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             "--force",
             log=log,
         )
-        manage(env, "promote_user", ADMIN, log=log)
+        create_admin(env, log)
         with GunicornServer(env, 1, log) as server:
             tokens = subprocess.run(
                 [harness.PYTHON, "-m", "bench.tokens", *TOKEN_USERS, ADMIN],

@@ -73,7 +73,8 @@ class Command(BaseCommand):
         notes = self._notes(user_ids, per_user)
         if audit_rows:
             audit_seed(rows=audit_rows, batch_size=BATCH_SIZE, progress=self._progress("audit rows", audit_rows))
-        self._analyze()
+        filled = [("accounts", "User")] * bool(user_ids) + [("notes", "Note")] * bool(notes)
+        self._analyze(filled + [("audit", "AuditEntry")] * bool(audit_rows))
         if self.verbosity >= 1:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -145,12 +146,10 @@ class Command(BaseCommand):
         words = self.rng.choices(_WORDS, k=self.rng.randint(4, 40))
         return " ".join(words).capitalize() + "."
 
-    def _analyze(self) -> None:
+    def _analyze(self, models: list[tuple[str, str]]) -> None:
         """Fresh planner statistics: a bulk load leaves them stale until autovacuum comes by."""
         if connection.vendor != "postgresql":
             return
-        tables = [get_user_model()._meta.db_table, apps.get_model("notes", "Note")._meta.db_table]
-        tables.append(apps.get_model("audit", "AuditEntry")._meta.db_table)
         with connection.cursor() as cursor:
-            for table in tables:
-                cursor.execute(f'ANALYZE "{table}"')
+            for app_label, model_name in models:
+                cursor.execute(f'ANALYZE "{apps.get_model(app_label, model_name)._meta.db_table}"')
