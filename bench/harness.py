@@ -51,20 +51,22 @@ def loopback_only(url: str) -> str:
 class Database:
     """A PostgreSQL database created for one run and dropped afterwards."""
 
-    def __init__(self, keep: bool = False):
+    def __init__(self, keep: bool = False, suffix: str = ""):
         import psycopg  # the project's own PostgreSQL driver
 
         self._psycopg = psycopg
-        self.name = f"devlab_bench_{os.getpid()}_{int(time.time())}"
+        self.name = f"devlab_bench_{os.getpid()}_{int(time.time())}{suffix}"
         self.url = f"{ADMIN_URL}/{self.name}"
         self.keep = keep
 
     def _admin(self):
         return self._psycopg.connect(f"{ADMIN_URL}/postgres", autocommit=True)
 
-    def create(self) -> None:
+    def create(self, template: Database | None = None) -> None:
+        """An empty database, or a copy of ``template`` (which nobody may be connected to)."""
+        copy = f' TEMPLATE "{template.name}"' if template else ""
         with self._admin() as conn:
-            conn.execute(f'CREATE DATABASE "{self.name}"')
+            conn.execute(f'CREATE DATABASE "{self.name}"{copy}')
 
     def drop(self) -> None:
         if self.keep:

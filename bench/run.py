@@ -12,6 +12,7 @@ because the server and wrk share the same cores. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -67,6 +68,8 @@ PROFILES = {
         "sweep": [2, 3, 4, 5, 6],
         "sweep_duration": 6,
         "hash_seconds": 4,
+        "audit_rounds": 3,
+        "audit_round_s": 4,
     },
     "quick": {
         "duration": 3,
@@ -79,6 +82,8 @@ PROFILES = {
         "sweep": [],
         "sweep_duration": 3,
         "hash_seconds": 2,
+        "audit_rounds": 2,
+        "audit_round_s": 2,
     },
 }
 # gunicorn.conf.py's own default, used when there is no sweep (--quick) and no --workers.
@@ -106,14 +111,20 @@ class Bench:
         self.started = time.monotonic()
         self.results = Results()
         self.log = RESULTS_DIR / f"bench-{os.getpid()}.log.tmp"
+        extra = dict(item.split("=", 1) for item in args.env)
+        secret_key = harness.new_secret_key()
+        # Two databases: the small audit table, and a copy of it grown to the
+        # large size, each with its own server, so that the two sizes can be
+        # measured in alternation (slow drifts of the machine cancel out).
         self.db = Database(keep=args.keep_db)
-        self.env = app_env(self.db.url, harness.new_secret_key(), dict(item.split("=", 1) for item in args.env))
+        self.env = app_env(self.db.url, secret_key, extra)
+        self.large_db = Database(keep=args.keep_db, suffix="_large")
+        self.large_env = app_env(self.large_db.url, secret_key, extra)
         self.workers = args.workers
         self.skip = set(args.skip)
         if unknown := self.skip - SKIPPABLE:
             raise SystemExit(f"bench: --skip {','.join(sorted(unknown))}: choose from {','.join(sorted(SKIPPABLE))}")
         self.tokens: dict[str, str] = {}
-        self.audit_rows = 0
 
     # ---------------------------------------------------------------- helpers
     def say(self, message: str) -> None:
@@ -122,23 +133,23 @@ class Bench:
     def phase(self, name: str, started: float) -> None:
         self.results.phases[name] = round(time.monotonic() - started, 1)
 
-    def load(self, server, name, path, script, connections, env=None, record=True, duration=None):
+    def load(self, server, name, path, script, connections, env=None, record=True, duration=None, db=None, warmup=True):
         """A warm-up, then the measured run; appended to the results when ``record``."""
-        url = server.base_url + path
-        if self.profile["warmup"]:
+        url, db = server.base_url + path, db or self.db
+        if warmup and self.profile["warmup"]:
             wrk(url, script, connections=connections, duration=self.profile["warmup"], env=env)
         duration = duration or self.profile["duration"]
-        app_cpu, db_cpu = cpu_seconds(server.worker_pids()), cpu_seconds(self.db.backend_pids())
+        app_cpu, db_cpu = cpu_seconds(server.worker_pids()), cpu_seconds(db.backend_pids())
         result = wrk(url, script, connections=connections, duration=duration, env=env)
         app_cpu = cpu_used(app_cpu, cpu_seconds(server.worker_pids()))
-        db_cpu = cpu_used(db_cpu, cpu_seconds(self.db.backend_pids()))
+        db_cpu = cpu_used(db_cpu, cpu_seconds(db.backend_pids()))
         row = {"name": name, "path": path, **result.as_dict()}
         # CPU per request is what an optimisation changes; unlike rps it hardly
         # moves when something else on the machine competes for the cores.
         row["app_cpu_ms"] = round(app_cpu * 1000 / max(result.requests, 1), 2)
         row["db_cpu_ms"] = round(db_cpu * 1000 / max(result.requests, 1), 2)
         if path.startswith("/api/audit/"):
-            row["audit_rows"] = self.audit_rows
+            row["audit_rows"] = self.audit_rows(db)
         self.say(
             f"{name}: {result.rps:.0f} rps, p50 {result.p50_ms:.1f} ms, p99 {result.p99_ms:.1f} ms, "
             f"errors {result.errors}, CPU/request: app {row['app_cpu_ms']} ms, PostgreSQL {row['db_cpu_ms']} ms"
@@ -164,14 +175,13 @@ class Bench:
         ).stdout
         self.tokens = json.loads(output)
 
-    def count_audit_rows(self) -> int:
-        self.audit_rows = int(self.db.scalar("SELECT count(*) FROM audit_auditentry"))
-        return self.audit_rows
+    def audit_rows(self, db: Database) -> int:
+        return int(db.scalar("SELECT count(*) FROM audit_auditentry"))
 
-    def seed(self, users: int, notes_per_user: int, audit_rows: int) -> float:
+    def seed(self, env: dict[str, str], users: int, notes_per_user: int, audit_rows: int) -> float:
         started = time.monotonic()
         manage(
-            self.env,
+            env,
             "seed_demo",
             f"--users={users}",
             f"--notes-per-user={notes_per_user}",
@@ -182,13 +192,13 @@ class Bench:
         )
         return time.monotonic() - started
 
-    def verify_command(self) -> dict:
+    def verify_command(self, env: dict[str, str], db: Database) -> dict:
         """``manage.py verify_audit`` in its own process, its RSS sampled all along."""
         started = time.monotonic()
         process = subprocess.Popen(  # bounded by the chain's length; waited for below
             [harness.PYTHON, "manage.py", "verify_audit"],
             cwd=harness.ROOT,
-            env=self.env,
+            env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -196,7 +206,7 @@ class Bench:
         with RssSampler(lambda: [process.pid], interval=0.02) as sampler:
             output, _ = process.communicate(timeout=3600)
         seconds = time.monotonic() - started
-        rows = self.count_audit_rows()
+        rows = self.audit_rows(db)
         return {
             "rows": rows,
             "ok": process.returncode == 0,
@@ -220,8 +230,8 @@ class Bench:
         # user is an actor): the two sizes then compare equal pages.
         first = min(HISTORY_USERS, p["users"])
         per_user = 0 if "notes" in self.skip else p["notes_per_user"]
-        seconds = self.seed(first, per_user, p["audit_small"])
-        seconds += self.seed(p["users"] - first, per_user, 0)
+        seconds = self.seed(self.env, first, per_user, p["audit_small"])
+        seconds += self.seed(self.env, p["users"] - first, per_user, 0)
         self.results.measurements["seed_small"] = {
             "users": p["users"],
             "notes": p["users"] * per_user,
@@ -236,6 +246,22 @@ class Bench:
             "SELECT host(ip) FROM audit_auditentry WHERE ip IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 1"
         )
         self.phase("setup and seed", started)
+        if "large" not in self.skip:
+            self.seed_large()
+
+    def seed_large(self) -> None:
+        """The large table: a copy of the small database, grown with seed_demo --audit-rows."""
+        started = time.monotonic()
+        self.large_db.create(template=self.db)
+        grow = self.profile["audit_large"] - self.audit_rows(self.large_db)
+        self.say(f"copying the database and seeding {grow:,} more audit rows into the copy")
+        seconds = self.seed(self.large_env, 0, 0, grow)
+        self.results.measurements["seed_large"] = {
+            "audit_rows": grow,
+            "seconds": round(seconds, 1),
+            "rows_per_s": round(grow / seconds),
+        }
+        self.phase(f"seed {grow:,} audit rows", started)
 
     def measure_pbkdf2(self) -> None:
         started = time.monotonic()
@@ -319,15 +345,50 @@ class Bench:
             raise SystemExit(f"bench: requests failed while counting queries: {bad}")
         return {name: value["queries"] for name, value in counts.items()}
 
-    def audit_lists(self, server: GunicornServer, queries: dict) -> None:
+    def audit_lists(self, sites: list[tuple[GunicornServer, Database]], queries: dict) -> None:
+        """Each audit list on every table size, in alternating rounds.
+
+        One connection: p50 is then the request's own time, not time queued
+        behind other requests, which is what "flat from 1k to 1M" is about.
+        Rounds alternate between the sizes, and each size's p50 is the median
+        of its rounds, so that the machine drifting in between does not
+        decide the ratio.
+        """
+        rounds = self.profile["audit_rounds"]
         for query, label in AUDIT_FILTERS.items():
             path = "/api/audit/logs/" + query.format(actor=self.actor_id, ip=self.filter_ip)
-            # One connection: p50 is then the request's own time, not time queued
-            # behind other requests, which is what "flat from 1k to 1M" is about.
-            row = self.load(
-                server, f"audit list {label} @{self.audit_rows:,}", path, "get_auth.lua", 1, self.auth("admin")
-            )
-            row["queries"] = queries.get(f"audit list {label}")
+            runs: dict[int, list[dict]] = {index: [] for index in range(len(sites))}
+            for round_ in range(rounds):
+                for index, (server, db) in enumerate(sites):
+                    runs[index].append(
+                        self.load(
+                            server,
+                            f"audit list {label} @{self.audit_rows(db):,} round {round_ + 1}",
+                            path,
+                            "get_auth.lua",
+                            1,
+                            self.auth("admin"),
+                            record=False,
+                            duration=self.profile["audit_round_s"],
+                            db=db,
+                            warmup=round_ == 0,
+                        )
+                    )
+            for rows in runs.values():
+                middle = sorted(rows, key=lambda row: row["p50_ms"])[len(rows) // 2]
+                requests = sum(row["requests"] for row in rows)
+                combined = {
+                    **middle,
+                    "name": f"audit list {label} @{middle['audit_rows']:,}",
+                    "requests": requests,
+                    "rps": round(requests / sum(row["duration_s"] for row in rows), 1),
+                    "errors": sum(row["errors"] for row in rows),
+                    "p50_rounds_ms": [row["p50_ms"] for row in rows],
+                    "app_cpu_ms": round(sum(r["app_cpu_ms"] * r["requests"] for r in rows) / requests, 2),
+                    "db_cpu_ms": round(sum(r["db_cpu_ms"] * r["requests"] for r in rows) / requests, 2),
+                    "queries": queries.get(f"audit list {label}"),
+                }
+                self.results.scenarios.append(combined)
 
     def export(self, server: GunicornServer, fmt: str) -> dict:
         url = f"{server.base_url}/api/audit/logs/export/?format={fmt}"
@@ -371,17 +432,21 @@ class Bench:
 
     def main_run(self) -> None:
         started = time.monotonic()
-        self.count_audit_rows()
-        with GunicornServer(self.env, self.workers, self.log) as server:
+        large = "large" not in self.skip
+        with contextlib.ExitStack() as servers:
+            server = servers.enter_context(GunicornServer(self.env, self.workers, self.log))
+            sites = [(server, self.db)]
+            if large:
+                large_server = servers.enter_context(GunicornServer(self.large_env, self.workers, self.log))
+                sites.append((large_server, self.large_db))
             queries = self.queries(server)
-            self.count_audit_rows()
 
             self.load(server, "GET /healthz", "/healthz", "plain.lua", 16)["queries"] = queries.get("healthz")
             if "notes" not in self.skip:
                 notes = self.load(server, "GET /api/notes/", "/api/notes/", "get_auth.lua", 16, self.auth("users"))
                 notes["queries"] = queries.get("notes list")
-            self.audit_lists(server, queries)
-            self.verify_small = self.verify_command()
+            self.audit_lists(sites, queries)
+            self.verify_small = self.verify_command(self.env, self.db)
             if "notes" not in self.skip:
                 body = {"BENCH_BODY": json.dumps(NOTE_BODY), **self.auth("users")}
                 create = self.load(server, "POST /api/notes/", "/api/notes/", "post_json.lua", 64, body)
@@ -389,34 +454,20 @@ class Bench:
                 self.check_chain(server)
             if "login" not in self.skip:
                 self.login_load(server, queries)
-            self.phase("load at the small audit table", started)
-            if "large" in self.skip:
+            self.phase("load", started)
+            if not large:
                 self.results.measurements["verify_audit"] = {"small": self.verify_small}
                 return
-
             started = time.monotonic()
-            grow = self.profile["audit_large"] - self.count_audit_rows()
-            self.say(f"seeding {grow:,} more audit rows (server idle)")
-            seconds = self.seed(0, 0, grow)
-            self.results.measurements["seed_large"] = {
-                "audit_rows": grow,
-                "seconds": round(seconds, 1),
-                "rows_per_s": round(grow / seconds),
-            }
-            self.count_audit_rows()
-            self.phase(f"seed {grow:,} audit rows", started)
-
-            started = time.monotonic()
-            self.audit_lists(server, queries)
-            self.exports = {fmt: self.export(server, fmt) for fmt in ("csv", "jsonl")}
+            self.exports = {fmt: self.export(large_server, fmt) for fmt in ("csv", "jsonl")}
             self.results.measurements["export"] = self.exports
-            self.phase("load and export at the large audit table", started)
+            self.phase("exports of the large audit table", started)
         started = time.monotonic()
-        self.say(f"verify_audit on {self.audit_rows:,} rows")
-        self.verify_large = self.verify_command()
+        self.say(f"verify_audit on {self.audit_rows(self.large_db):,} rows")
+        self.verify_large = self.verify_command(self.large_env, self.large_db)
         self.results.measurements["verify_audit"] = {"small": self.verify_small, "large": self.verify_large}
         self.say(f"verify_audit: {self.verify_large['rows_per_s']:,} rows/s, ok={self.verify_large['ok']}")
-        self.phase("verify_audit at the large audit table", started)
+        self.phase("verify_audit of the large audit table", started)
 
     # ---------------------------------------------------------------- verdicts
     def targets(self) -> None:
@@ -466,7 +517,7 @@ class Bench:
                 )
             )
         for fmt, export in self.exports.items():
-            complete = export["status"] == 200 and export["rows"] >= self.audit_rows - 1
+            complete = export["status"] == 200 and export["rows"] >= self.verify_large["rows"] - 1
             t.append(
                 Target(
                     f"export {fmt} of {export['rows']:,} rows",
@@ -536,6 +587,8 @@ class Bench:
             self.main_run()
         finally:
             self.db.drop()
+            if "large" not in self.skip:
+                self.large_db.drop()
         self.targets()
         meta = self.results.meta
         meta.update(
