@@ -49,8 +49,8 @@ class Results:
             f"load average before/after: {meta.get('load_before')} / {meta.get('load_after')}; "
             f"wrk: 1 thread, {meta.get('duration_s')} s per run after a {meta.get('warmup_s')} s warm-up; "
             f"total {meta.get('elapsed_s')} s.",
-            *([f"Extra settings: `{' '.join(meta['extra_env'])}`.", ""] if meta.get("extra_env") else []),
-            *([f"Left out (--skip): {', '.join(meta['skipped'])}.", ""] if meta.get("skipped") else []),
+            *([f"Extra settings: `{' '.join(meta['extra_env'])}`."] if meta.get("extra_env") else []),
+            *([f"Left out (--skip): {', '.join(meta['skipped'])}."] if meta.get("skipped") else []),
             "",
             "## Targets (ratios measured in this run)",
             "",
