@@ -558,7 +558,7 @@ class Bench:
         return {
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"),
             "commit": git("rev-parse", "--short", "HEAD")
-            + ("-dirty" if git("status", "--porcelain", "--", ".") else ""),
+            + ("-dirty" if git("status", "--porcelain", "--untracked-files=no", "--", ".") else ""),
             "quick": self.args.quick,
             "cpus": os.cpu_count(),
             "cpu_model": cpu_model,
