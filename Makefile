@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 PORT ?= 8005
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+RELIABILITY_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate superuser messages bench bench-quick ci-tools ci clean
+.PHONY: help run test lint fmt migrate superuser messages bench bench-quick reliability reliability-ci ci-tools ci clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,6 +64,12 @@ bench: $(BIN)/.installed ## Benchmarks on gunicorn + PostgreSQL, about 10 min (b
 
 bench-quick: ## A 2-minute benchmark smoke run
 	@$(MAKE) --no-print-directory bench BENCH_ARGS="--quick $(BENCH_ARGS)"
+
+reliability: $(BIN)/.installed ## Fault and two-replica scenarios on a throwaway PostgreSQL + nginx, about 5 min (docs/operations.md)
+	@$(BIN)/python -m reliability.run $(RELIABILITY_ARGS)
+
+reliability-ci: ## The fast subset CI runs: database down/up, SIGTERM drain, cluster lockout, IP and chain
+	@$(MAKE) --no-print-directory reliability RELIABILITY_ARGS="--fast $(RELIABILITY_ARGS)"
 
 ci-tools: $(BIN)/.ci-installed ## Install the extra tools CI uses (hadolint, check-jsonschema)
 

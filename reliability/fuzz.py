@@ -21,11 +21,13 @@ ENDPOINTS = [
     ("login", "POST", "/api/auth/login/", ("username", "password"), False),
     ("refresh", "POST", "/api/auth/refresh/", ("refresh",), False),
     ("logout", "POST", "/api/auth/logout/", ("refresh",), True),
-    ("profile_update", "PATCH", "/api/auth/me/", ("email", "username", "id", "is_admin"), True),
+    # Not "profile_update": a PATCH that changes nothing rightly records nothing.
+    ("profile_patch", "PATCH", "/api/auth/me/", ("email", "username", "id", "is_admin"), True),
     ("password_change", "POST", "/api/auth/password/", ("old_password", "new_password"), True),
     ("note_create", "POST", "/api/notes/", ("text", "owner", "id"), True),
-    ("note_update", "PATCH", None, ("text", "owner", "id"), True),
-    ("note_update", "PUT", None, ("text", "owner", "id"), True),
+    # Not "note_update" either: an unchanged text writes and records nothing.
+    ("note_patch", "PATCH", None, ("text", "owner", "id"), True),
+    ("note_patch", "PUT", None, ("text", "owner", "id"), True),
     ("note_delete", "DELETE", None, (), True),
     ("promote", "POST", "/api/admin/users/{}/promote/", (), True),
 ]

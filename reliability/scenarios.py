@@ -390,7 +390,7 @@ def fuzz_under_load(lab: Lab, seconds: float = FUZZ_SECONDS) -> Result:
     finally:
         server.stop()
     records = scene.ledger.snapshot()
-    fuzzed = [r for r in records if r.kind.startswith("fuzz")]
+    fuzzed = [r for r in records if r.phase == "fuzz"]
     _check_all_ok_or_4xx(result, records, f"fuzz (seed {seed})")
     not_json = [r for r in fuzzed if r.status not in (0, 204) and not r.is_json]
     result.require(not not_json, f"non-JSON answers under /api/: {_show(not_json)}")
