@@ -115,6 +115,12 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     # The same cache with one statement per write instead of five
     # (throttles write on every request): devlab/cache.py.
     CACHES["default"]["BACKEND"] = "devlab.cache.DatabaseCache"
+    # Django culls a third of the table past MAX_ENTRIES (default 300), which
+    # would erase live lockouts under a password-spraying attack; expired
+    # entries are culled first, so a high ceiling only bounds the table.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault(
+        "MAX_ENTRIES", env.int("CACHE_MAX_ENTRIES", default=1_000_000)
+    )
 
 # ---------------------------------------------------------------- auth
 PASSWORD_HASHERS = [

@@ -56,3 +56,9 @@ def test_database_cache_is_the_default_cache(settings):
 def test_connections_are_persistent_with_health_checks(settings):
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 60
     assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+
+
+def test_database_cache_keeps_enough_entries_that_lockouts_are_not_culled(settings):
+    # Django's default of 300 entries would let an attacker erase lockouts by
+    # filling the cache with failures for other usernames.
+    assert settings.CACHES["default"]["OPTIONS"]["MAX_ENTRIES"] >= 100_000
