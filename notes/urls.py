@@ -2,6 +2,9 @@
 
 from rest_framework.routers import SimpleRouter
 
+from notes.views import NoteViewSet
+
 router = SimpleRouter()
+router.register("notes", NoteViewSet, basename="note")
 
 urlpatterns: list = []

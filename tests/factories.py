@@ -19,3 +19,13 @@ class UserFactory(factory.django.DjangoModelFactory):
 class AdminFactory(UserFactory):
     username = factory.Sequence(lambda n: f"admin{n}")
     is_staff = True
+
+
+class NoteFactory(factory.django.DjangoModelFactory):
+    """A note saved one instance at a time (post_save fires, as through notes.services)."""
+
+    class Meta:
+        model = "notes.Note"
+
+    owner = factory.SubFactory(UserFactory)
+    text = factory.Sequence(lambda n: f"Note number {n}")

@@ -1,0 +1,145 @@
+"""The notes API under /api/notes/: the caller's own notes, nobody else's."""
+
+from django.http import Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import exceptions, serializers, viewsets
+from rest_framework.permissions import IsAuthenticated
+
+from notes import services
+from notes.filters import NoteFilter, NoteOrderingFilter
+from notes.models import TEXT_MAX_LENGTH, Note
+from notes.pagination import NoteCursorPagination
+from notes.permissions import IsOwner
+from notes.serializers import NoteSerializer
+
+_detail = inline_serializer("NotesErrorDetail", {"detail": serializers.CharField()})
+_field_errors = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
+INVALID_NOTE = OpenApiResponse(
+    {**_field_errors, "example": {"text": ["This field may not be blank."]}},
+    description=(
+        "Field errors: `text` missing, blank after stripping, over 10,000 characters, or containing NUL, "
+        "another control character (other than tab, line feed, carriage return) or a lone surrogate."
+    ),
+)
+INVALID_QUERY = OpenApiResponse(
+    {**_field_errors, "example": {"ordering": ["Select one of: created_at, -created_at, updated_at, -updated_at."]}},
+    description="An `ordering` that is not one of the four choices, or a `search` with NUL or over 10,000 characters.",
+)
+UNAUTHORIZED = OpenApiResponse(
+    _detail, description="Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)."
+)
+NOT_FOUND = OpenApiResponse(_detail, description="No such note among yours (someone else's note is a 404 too).")
+BAD_CURSOR = OpenApiResponse(_detail, description="A `cursor` that this API did not issue.")
+THROTTLED = OpenApiResponse(_detail, description="Too many requests; `Retry-After` says how many seconds to wait.")
+
+NOTE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The note's id.")
+SEARCH = OpenApiParameter(
+    "search",
+    {"type": "string", "maxLength": TEXT_MAX_LENGTH, "pattern": r"^[^\x00]*$"},
+    OpenApiParameter.QUERY,
+    description="Only notes whose text contains this string, taken literally (spaces included), ignoring case.",
+)
+PAGE_SIZE = OpenApiParameter(
+    "page_size",
+    int,
+    OpenApiParameter.QUERY,
+    description="Notes per page, 1 to 100 (default 20); larger values are capped at 100.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List your notes",
+        description=(
+            "Your own notes, newest first unless `ordering` says otherwise. Cursor-paginated: follow `next` "
+            "and `previous` (no total count); pages stay stable while notes are added."
+        ),
+        parameters=[SEARCH, PAGE_SIZE],
+        responses={
+            200: NoteSerializer(many=True),
+            400: INVALID_QUERY,
+            401: UNAUTHORIZED,
+            404: BAD_CURSOR,
+            429: THROTTLED,
+        },
+    ),
+    create=extend_schema(
+        summary="Create a note",
+        description="The note is yours: an `owner` or `id` in the body is ignored.",
+        responses={201: NoteSerializer, 400: INVALID_NOTE, 401: UNAUTHORIZED, 429: THROTTLED},
+    ),
+    retrieve=extend_schema(
+        summary="One of your notes",
+        description="404 for an id that does not exist and for someone else's note alike.",
+        parameters=[NOTE_ID],
+        responses={200: NoteSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED},
+    ),
+    update=extend_schema(
+        summary="Replace the text of one of your notes",
+        description="`text` is required. Sending the same text changes nothing (`updated_at` stays).",
+        parameters=[NOTE_ID],
+        responses={200: NoteSerializer, 400: INVALID_NOTE, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED},
+    ),
+    partial_update=extend_schema(
+        summary="Change the text of one of your notes",
+        description="Without `text`, or with the same text, nothing changes (`updated_at` stays).",
+        parameters=[NOTE_ID],
+        responses={200: NoteSerializer, 400: INVALID_NOTE, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED},
+    ),
+    destroy=extend_schema(
+        summary="Delete one of your notes",
+        description="404 for an id that does not exist and for someone else's note alike.",
+        parameters=[NOTE_ID],
+        responses={204: None, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED},
+    ),
+)
+class NoteViewSet(viewsets.ModelViewSet):
+    """Your own notes, newest first. Nobody else can see or change them.
+
+    Search with ?search= (any part of the text, ignoring case), order with
+    ?ordering= (created_at, -created_at, updated_at or -updated_at) and choose
+    the page size with ?page_size= (1 to 100).
+    """
+
+    serializer_class = NoteSerializer
+    permission_classes = [IsAuthenticated, IsOwner]
+    pagination_class = NoteCursorPagination
+    filter_backends = [DjangoFilterBackend, NoteOrderingFilter]
+    filterset_class = NoteFilter
+    lookup_value_regex = "[0-9]+"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Note.objects.none()
+        # Through the reverse relation, each note comes with its owner
+        # already set (request.user): no query for it later, e.g. when the
+        # audit trail reads note.owner on save or delete.
+        return self.request.user.notes.all()
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            # The same body as IsOwner's refusal: a missing note and someone
+            # else's look alike.
+            raise exceptions.NotFound from None
+
+    def perform_create(self, serializer):
+        serializer.instance = services.note_create(owner=self.request.user, text=serializer.validated_data["text"])
+
+    def perform_update(self, serializer):
+        note = serializer.instance
+        services.note_update(note=note, text=serializer.validated_data.get("text", note.text))
+
+    def perform_destroy(self, instance):
+        services.note_delete(note=instance)
