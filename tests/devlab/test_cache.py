@@ -70,7 +70,9 @@ def test_a_write_is_one_statement():
 
 def test_the_table_is_culled_when_it_outgrows_max_entries(monkeypatch):
     monkeypatch.setattr(devlab_cache, "CULL_EVERY", 5)
-    monkeypatch.setattr(cache, "_max_entries", 10)
+    # Patch the backend itself: through the ``cache`` proxy, undoing the patch
+    # would delete the attribute from the shared backend instance.
+    monkeypatch.setattr(caches["default"], "_max_entries", 10)
     for i in range(60):
         cache.set(f"key-{i}", i, timeout=60)
     # Culling removes a third of the entries (Django's CULL_FREQUENCY) once
