@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.contrib.auth import authenticate, user_logged_in
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -217,3 +218,107 @@ def user_change_password(*, user: User, new_password: str) -> None:
         user.save(update_fields=["password"])
         user_revoke_tokens(user=user)
         signals.password_changed.send(sender=User, actor=user, user=user)
+
+
+# ---------------------------------------------------------------- user administration
+# ``actor`` is the admin who acts, or None for the operator on the command line
+# (the audit trail records "cli").
+
+ADMINISTRATORS_GROUP = "Administrators"
+#: What being an admin means in the admin site: manage users, read the audit
+#: trail. Deliberately not notes: users' private text stays private.
+ADMINISTRATOR_PERMISSIONS = (
+    ("accounts", "view_user"),
+    ("accounts", "change_user"),
+    ("audit", "view_auditentry"),
+)
+
+
+class AdminRightsConflict(Exception):
+    """The change contradicts the user's current rights (the API answers 409)."""
+
+
+def administrators_group() -> Group:
+    """The ``Administrators`` group with exactly ``ADMINISTRATOR_PERMISSIONS`` (created on demand)."""
+    group, _created = Group.objects.get_or_create(name=ADMINISTRATORS_GROUP)
+    wanted = Permission.objects.none()
+    for app_label, codename in ADMINISTRATOR_PERMISSIONS:
+        wanted |= Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    group.permissions.set(wanted)
+    return group
+
+
+def _is_self(actor: User | None, user: User) -> bool:
+    return actor is not None and actor.pk == user.pk
+
+
+@transaction.atomic
+def user_promote(*, actor: User | None, user: User, superuser: bool = False) -> User:
+    """Makes ``user`` an admin (``is_staff``, the Administrators group); ``superuser`` too if asked."""
+    if user.is_staff and (user.is_superuser or not superuser):
+        raise AdminRightsConflict(_("%(username)s is already an admin.") % {"username": user.username})
+    user.is_staff = True
+    user.is_superuser = user.is_superuser or superuser
+    user.save(update_fields=["is_staff", "is_superuser"])
+    user.groups.add(administrators_group())
+    signals.user_promoted.send(sender=User, actor=actor, user=user, superuser=superuser)
+    return user
+
+
+@transaction.atomic
+def user_demote(*, actor: User | None, user: User) -> User:
+    """Removes ``user``'s admin rights and revokes their refresh tokens."""
+    if _is_self(actor, user):
+        raise AdminRightsConflict(_("You cannot remove your own admin rights."))
+    if not user.is_staff:
+        raise AdminRightsConflict(_("%(username)s is not an admin.") % {"username": user.username})
+    if user.is_superuser and not User.objects.filter(is_superuser=True, is_active=True).exclude(pk=user.pk).exists():
+        raise AdminRightsConflict(_("%(username)s is the last superuser.") % {"username": user.username})
+    user.is_staff = False
+    user.is_superuser = False
+    user.save(update_fields=["is_staff", "is_superuser"])
+    user.groups.remove(administrators_group())
+    user_revoke_tokens(user=user)
+    signals.user_demoted.send(sender=User, actor=actor, user=user)
+    return user
+
+
+@transaction.atomic
+def user_deactivate(*, actor: User | None, user: User) -> User:
+    """Deactivates ``user`` (no more logins, access tokens refused) and revokes their refresh tokens."""
+    if _is_self(actor, user):
+        raise AdminRightsConflict(_("You cannot deactivate yourself."))
+    if not user.is_active:
+        raise AdminRightsConflict(_("%(username)s is already inactive.") % {"username": user.username})
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    user_revoke_tokens(user=user)
+    signals.user_updated.send(sender=User, actor=actor, user=user, fields=["is_active"])
+    return user
+
+
+@transaction.atomic
+def user_admin_update(*, actor: User, user: User, fields: list[str]) -> User:
+    """Saves an admin's edit of ``user``; flag changes go through promote/demote/deactivate."""
+    user.save()
+    if "is_active" in fields and not user.is_active:
+        user_revoke_tokens(user=user)
+    if fields:
+        signals.user_updated.send(sender=User, actor=actor, user=user, fields=sorted(fields))
+    return user
+
+
+@transaction.atomic
+def user_admin_set_password(*, actor: User, user: User) -> None:
+    """Records a password set by an admin (the admin form saved it) and revokes the user's tokens."""
+    user_revoke_tokens(user=user)
+    signals.password_changed.send(sender=User, actor=actor, user=user)
+
+
+@transaction.atomic
+def user_delete(*, actor: User, user: User) -> None:
+    """Deletes ``user`` (and their notes); their audit rows stay."""
+    if _is_self(actor, user):
+        raise AdminRightsConflict(_("You cannot delete yourself."))
+    signals.user_deleted.send(sender=User, actor=actor, user=user)
+    user.delete()

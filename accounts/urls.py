@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from accounts import views
 
 router = SimpleRouter()
+router.register("admin/users", views.UserAdminViewSet, basename="admin-user")
 
 urlpatterns: list = [
     path("auth/signup/", views.SignupView.as_view(), name="auth-signup"),

@@ -3,11 +3,15 @@
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, status
+from django_filters import BooleanFilter, CharFilter, FilterSet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
@@ -17,6 +21,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from accounts import lockout, services, signals
 from accounts.models import User
+from accounts.permissions import AdminOnlyMixin
 from accounts.schema import BAD_REQUEST, THROTTLED, UNAUTHORIZED
 from accounts.serializers import (
     LoginSerializer,
@@ -29,6 +34,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.tokens import access_token_seconds
+from devlab.pagination import CreatedAtCursorPagination
 from devlab.throttling import AnonRateThrottle, ScopedRateThrottle
 
 RETRY_AFTER = OpenApiParameter(
@@ -234,3 +240,74 @@ class PasswordChangeView(GenericAPIView):
             # Keep the browsable API's session (Django ends sessions on a password change).
             update_session_auth_hash(request, request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request conflicts with the user's current state.")
+    default_code = "conflict"
+
+
+class UserAdminFilter(FilterSet):
+    search = CharFilter(method="filter_search", help_text="Substring of username or email, case-insensitive.")
+    is_admin = BooleanFilter(field_name="is_staff", help_text="Only admins (true) or only non-admins (false).")
+
+    class Meta:
+        model = User
+        fields = ["search", "is_admin"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(username__icontains=value) | Q(email__icontains=value))
+
+
+class UserAdminPagination(CreatedAtCursorPagination):
+    ordering = "-date_joined"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List users (admins only)", responses={200: UserSerializer, 401: UNAUTHORIZED}),
+)
+class UserAdminViewSet(AdminOnlyMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
+    """User administration for admins: list, promote, demote (the admin site and CLI call the same services)."""
+
+    queryset = User.objects.all()
+    serializer_class = UserSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = UserAdminFilter
+    pagination_class = UserAdminPagination
+
+    def _change(self, service, request):
+        user = self.get_object()
+        try:
+            service(actor=request.user, user=user)
+        except services.AdminRightsConflict as exc:
+            raise Conflict(str(exc)) from None
+        return Response(UserSerializer(user).data)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: UserSerializer,
+            401: UNAUTHORIZED,
+            404: OpenApiResponse(description="No such user"),
+            409: OpenApiResponse(description="Already an admin"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def promote(self, request, pk=None):
+        """Make the user an admin."""
+        return self._change(services.user_promote, request)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: UserSerializer,
+            401: UNAUTHORIZED,
+            404: OpenApiResponse(description="No such user"),
+            409: OpenApiResponse(description="Not an admin, yourself, or the last superuser"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def demote(self, request, pk=None):
+        """Remove the user's admin rights and revoke their refresh tokens."""
+        return self._change(services.user_demote, request)

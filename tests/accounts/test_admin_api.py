@@ -1,0 +1,77 @@
+"""/api/admin/users/: list, promote, demote; admins only."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from audit.models import AuditEntry
+from tests.accounts.helpers import bearer, token_pair
+from tests.factories import AdminFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/api/admin/users/"
+
+
+def test_anonymous_is_401(api_client):
+    assert api_client.get(URL).status_code == 401
+
+
+def test_non_admin_is_403_and_audited(user_client, user):
+    response = user_client.get(URL)
+    assert response.status_code == 403
+    entry = AuditEntry.objects.get(action="access_denied")
+    assert entry.actor_id == user.pk
+    assert entry.detail == f"GET {URL}"
+
+
+def test_admin_lists_users_paginated(admin_api_client, user, other_user):
+    body = admin_api_client.get(URL).json()
+    assert set(body) == {"next", "previous", "results"}
+    assert {u["username"] for u in body["results"]} >= {"alice", "bob", "root"}
+    assert "password" not in body["results"][0]
+
+
+def test_search_matches_username_or_email(admin_api_client, user, other_user):
+    UserFactory(username="carol", email="ALICE-fan@example.com")
+    names = {u["username"] for u in admin_api_client.get(URL, {"search": "alice"}).json()["results"]}
+    assert names == {"alice", "carol"}
+
+
+@pytest.mark.parametrize(("flag", "expected"), [("true", {"root"}), ("false", {"alice"})])
+def test_is_admin_filter(admin_api_client, user, flag, expected):
+    names = {u["username"] for u in admin_api_client.get(URL, {"is_admin": flag}).json()["results"]}
+    assert names == expected
+
+
+def test_promote_returns_the_user_now_admin(admin_api_client, user):
+    response = admin_api_client.post(f"{URL}{user.pk}/promote/")
+    assert response.status_code == 200
+    assert response.json()["is_admin"] is True
+
+
+def test_promote_an_admin_is_409(admin_api_client):
+    other = AdminFactory()
+    response = admin_api_client.post(f"{URL}{other.pk}/promote/")
+    assert response.status_code == 409
+    assert "detail" in response.json()
+
+
+def test_promote_unknown_user_is_404(admin_api_client):
+    assert admin_api_client.post(f"{URL}999999/promote/").status_code == 404
+
+
+def test_demote_yourself_is_409(admin_api_client, admin_user):
+    assert admin_api_client.post(f"{URL}{admin_user.pk}/demote/").status_code == 409
+
+
+def test_demote_a_non_admin_is_409(admin_api_client, user):
+    assert admin_api_client.post(f"{URL}{user.pk}/demote/").status_code == 409
+
+
+def test_a_demoted_admins_access_token_is_refused_at_once(admin_user):
+    victim = AdminFactory(username="demoted")
+    client = bearer(token_pair("demoted")["access"])
+    assert client.get(URL).status_code == 200
+    AdminClient = APIClient()
+    AdminClient.force_authenticate(admin_user)
+    assert AdminClient.post(f"{URL}{victim.pk}/demote/").status_code == 200
+    assert client.get(URL).status_code == 403
