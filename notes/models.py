@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 #: Longest note, in characters (Unicode code points), after stripping.
@@ -27,8 +28,11 @@ class Note(models.Model):
         verbose_name=_("owner"),
     )
     text = models.TextField(_("text"))
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Stamped by notes.services with one clock reading, so that a note never
+    # edited has updated_at == created_at (auto_now/auto_now_add would read
+    # the clock twice, microseconds apart).
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("note")

@@ -8,6 +8,7 @@ back. Never ``QuerySet.update()``/``delete()`` or bulk writes on notes.
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 
 from notes.models import Note
 
@@ -15,7 +16,8 @@ from notes.models import Note
 @transaction.atomic
 def note_create(*, owner: AbstractBaseUser, text: str) -> Note:
     """Creates a note of ``owner``; ``text`` is already validated and stripped."""
-    note = Note(owner=owner, text=text)
+    now = timezone.now()
+    note = Note(owner=owner, text=text, created_at=now, updated_at=now)
     note.save(force_insert=True)
     return note
 
@@ -24,7 +26,7 @@ def note_create(*, owner: AbstractBaseUser, text: str) -> Note:
 def note_update(*, note: Note, text: str) -> Note:
     """Replaces the text of ``note``; an unchanged text writes (and records) nothing."""
     if text != note.text:
-        note.text = text
+        note.text, note.updated_at = text, timezone.now()
         note.save(update_fields=["text", "updated_at"])
     return note
 

@@ -22,10 +22,16 @@ class AdminFactory(UserFactory):
 
 
 class NoteFactory(factory.django.DjangoModelFactory):
-    """A note saved one instance at a time (post_save fires, as through notes.services)."""
+    """A note made by ``notes.services.note_create``, as the API makes them (signals, timestamps)."""
 
     class Meta:
         model = "notes.Note"
 
     owner = factory.SubFactory(UserFactory)
     text = factory.Sequence(lambda n: f"Note number {n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        from notes.services import note_create
+
+        return note_create(**kwargs)

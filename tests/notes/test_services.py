@@ -147,3 +147,9 @@ def test_each_api_write_is_in_the_audit_trail_with_the_owner_as_actor_and_no_tex
         ("note_deleted", user.pk, pk),
     ]
     assert not any("Secret" in str(value) for row in rows for value in row.__dict__.values())
+
+
+def test_a_new_note_was_updated_when_it_was_created(user):
+    note = services.note_create(owner=user, text="Fresh")
+    note.refresh_from_db()
+    assert note.updated_at == note.created_at
