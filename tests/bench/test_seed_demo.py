@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 
 from audit.models import AuditEntry
 from audit.services import audit_verify
+from notes.models import Note
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,13 @@ def test_it_adds_users_and_audit_rows():
     seed(users=3, notes_per_user=0, audit_rows=25, password="demo pass 123")
     assert sorted(User.objects.values_list("username", flat=True)) == ["demo1", "demo2", "demo3"]
     assert AuditEntry.objects.count() == 25
+
+
+def test_each_new_user_gets_the_given_number_of_notes():
+    seed(users=3, notes_per_user=4, audit_rows=0)
+    owners = Note.objects.values_list("owner__username", flat=True)
+    assert sorted(owners) == sorted(["demo1", "demo2", "demo3"] * 4)
+    assert all(note.text for note in Note.objects.all())
 
 
 def test_the_audit_chain_it_writes_verifies():
@@ -46,10 +54,11 @@ def test_a_second_run_adds_users_after_the_existing_ones_and_continues_the_chain
 
 
 def test_it_reports_progress_and_a_summary():
-    output = seed(users=2, notes_per_user=0, audit_rows=10)
+    output = seed(users=2, notes_per_user=3, audit_rows=10)
     assert "users: 2/2 (100%)" in output
+    assert "notes: 6/6 (100%)" in output
     assert "audit rows: 10/10 (100%)" in output
-    assert "Added 2 users, 0 notes and 10 audit rows" in output
+    assert "Added 2 users, 6 notes and 10 audit rows" in output
 
 
 def test_it_refuses_to_run_without_debug_or_force(settings):
