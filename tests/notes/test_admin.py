@@ -142,3 +142,10 @@ def test_deleting_selected_notes_deletes_them_one_by_one(superuser_client, notes
         post_delete.disconnect(receiver, sender=Note)
     assert sorted(deleted) == sorted(note.pk for note in notes)
     assert not Note.objects.exists()
+
+
+def test_a_superuser_can_delete_a_user_with_notes_in_the_admin(superuser_client, notes, user):
+    response = superuser_client.post(reverse("admin:accounts_user_delete", args=[user.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Note.objects.filter(owner_id=user.pk).exists()
+    assert Note.objects.filter(pk=notes[1].pk).exists()
