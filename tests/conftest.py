@@ -29,6 +29,14 @@ def _fast_password_hasher(settings, request):
 
 
 @pytest.fixture(autouse=True)
+def _no_cache_culls_in_query_counts(monkeypatch):
+    """devlab.cache counts (and may cull) its table on one write in CULL_EVERY: a
+    statement that would land in whichever test's query count happened to hit
+    it. tests/devlab/test_cache.py sets CULL_EVERY itself."""
+    monkeypatch.setattr("devlab.cache.CULL_EVERY", 10**9)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Throttle and lockout counters must not leak from one test to the next.
 
