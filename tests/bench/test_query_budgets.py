@@ -30,18 +30,6 @@ LOGIN_THROTTLES = 2 * THROTTLE  # anonymous rate and the login scope, both per c
 AUDIT_ROW = 3
 TRANSACTION = 2  # BEGIN and COMMIT
 
-
-@pytest.fixture(autouse=True)
-def _no_cull_check_during_the_measurement(monkeypatch):
-    """The database cache counts its table on one write in CULL_EVERY, process-wide;
-    restart that count so the measured requests never land on it, whatever ran before."""
-    import itertools
-
-    from devlab.cache import DatabaseCache
-
-    monkeypatch.setattr(DatabaseCache, "_writes", itertools.count(1))
-
-
 BUDGETS = {
     "audit list": JWT_USER + THROTTLE + 1,  # one page, no COUNT(*)
     # lockout check + user + lockout reset; then in one transaction: the
