@@ -63,3 +63,47 @@ def test_non_staff_user_is_refused_at_admin_login(client, user):
     response = client.post("/admin/login/", {"username": "alice", "password": DEFAULT_PASSWORD})
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def _change_form_data(user, **overrides):
+    data = {
+        "username": user.username,
+        "email": user.email,
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "initial-date_joined_0": "2026-01-01",
+        "initial-date_joined_1": "00:00:00",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_ticking_staff_status_in_the_form_promotes_through_the_service(panel, user):
+    response = panel.post(f"/admin/accounts/user/{user.pk}/change/", _change_form_data(user, is_staff="on"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user.refresh_from_db()
+    assert user.is_staff
+    assert user.groups.filter(name="Administrators").exists()
+    assert AuditEntry.objects.filter(action="user_promoted", actor_username="root").exists()
+
+
+def test_other_edits_in_the_form_are_audited_as_user_updated(panel, user):
+    panel.post(f"/admin/accounts/user/{user.pk}/change/", _change_form_data(user, email="new@example.com"))
+    entry = AuditEntry.objects.get(action="user_updated")
+    assert "email" in entry.detail
+
+
+def test_setting_a_password_in_the_admin_revokes_refresh_tokens(panel, user):
+    from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    RefreshToken.for_user(user)
+    new = "an entirely new passphrase 42"
+    response = panel.post(
+        f"/admin/accounts/user/{user.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    assert not OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True).exists()
+    assert AuditEntry.objects.filter(action="password_changed", actor_username="root").exists()
