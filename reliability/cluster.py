@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -151,7 +152,7 @@ class LocalCluster:
 
 
 def main() -> None:
-    from bench.harness import app_env, manage, new_secret_key
+    from bench.harness import manage
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -160,7 +161,15 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080, help="nginx's loopback port (default 8080)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance (default 2)")
     args = parser.parse_args()
-    env = app_env(args.database_url, os.environ.get("SECRET_KEY") or new_secret_key())
+    # Production settings (DEBUG off, default throttles and lockout); a fresh
+    # SECRET_KEY unless one is given, so tokens do not survive a restart.
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "DEBUG": os.environ.get("DEBUG", "False"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost"),
+    }
     logdir = Path(tempfile.mkdtemp(prefix="devlab-cluster-logs-"))
     manage(env, "migrate", "--noinput", log=logdir / "migrate.log")
     stop = []

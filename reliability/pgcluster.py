@@ -138,6 +138,32 @@ class PgCluster:
             conn.execute(f'CREATE DATABASE "{name}" OWNER {APP_ROLE}{copy}')
         return self.app_url(name)
 
+    def dump(self, database: str, path: Path) -> None:
+        """``pg_dump --format=custom`` of ``database`` (one consistent snapshot)."""
+        subprocess.run(
+            [str(self.bindir / "pg_dump"), "--format=custom", f"--file={path}", self.admin_url(database)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+
+    def restore(self, path: Path, database: str) -> None:
+        """A new database from a dump, as a restore drill does it (``pg_restore --exit-on-error``)."""
+        with self.connect() as conn:
+            conn.execute(f'CREATE DATABASE "{database}"')
+        subprocess.run(
+            [
+                str(self.bindir / "pg_restore"),
+                "--exit-on-error",
+                "--no-owner",
+                f"--dbname={self.admin_url(database)}",
+                str(path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+
     def wait_ready(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while True:

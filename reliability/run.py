@@ -30,6 +30,7 @@ SCENARIOS = {
     "worker-kill": (scenarios.worker_kill, False),
     "sigterm": (scenarios.graceful_shutdown, True),
     "fuzz": (scenarios.fuzz_under_load, False),
+    "backup": (scenarios.backup_restore, False),
     "cluster": (None, True),
 }
 
