@@ -68,8 +68,9 @@ def flush_redis_db(url: str = REDIS_URL) -> None:
 class Nginx:
     """nginx with its own prefix directory (config, pid, logs) and no daemon."""
 
-    def __init__(self, listen_port: int, upstreams: list[str]):
+    def __init__(self, listen_port: int, upstreams: list[str], keep_log: Path | None = None):
         self.port = listen_port
+        self.keep_log = keep_log
         self.base_url = f"http://{PROXY_ADDRESS}:{listen_port}"
         self.prefix = Path(tempfile.mkdtemp(prefix="devlab-reliability-nginx-"))
         # Workers run as nobody when started by root: they must reach the temp dirs.
@@ -114,6 +115,8 @@ class Nginx:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
+        if self.keep_log is not None and (self.prefix / "error.log").exists():
+            shutil.copyfile(self.prefix / "error.log", self.keep_log)
         shutil.rmtree(self.prefix, ignore_errors=True)
 
 
@@ -123,7 +126,9 @@ class LocalCluster:
     def __init__(self, env: dict[str, str], logdir: Path, *, workers: int = 2, port: int | None = None):
         shared = {**env, "CACHE_URL": REDIS_URL, "TRUSTED_PROXIES": PROXY_ADDRESS}
         self.instances = [Instance(shared, logdir / f"instance-{name}.log", workers=workers) for name in ("a", "b")]
-        self.nginx = Nginx(port or free_port(), [f"127.0.0.1:{i.port}" for i in self.instances])
+        self.nginx = Nginx(
+            port or free_port(), [f"127.0.0.1:{i.port}" for i in self.instances], keep_log=logdir / "nginx-error.log"
+        )
         self.base_url = self.nginx.base_url
 
     def start(self) -> LocalCluster:
