@@ -3,7 +3,7 @@
 DRF renders the errors it knows (validation, 401, 403, 404, 405, 415, 429).
 ``ApiErrorMiddleware`` covers the rest: bodies over the size limit (413),
 unknown paths (Django's own 404 page), unhandled exceptions (500, logged with
-the traceback, never sent) and an unreachable database (503).
+the traceback, never sent) and an unreachable database or shared cache (503).
 """
 
 import logging
@@ -12,12 +12,20 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger("devlab.errors")
 
 RETRY_AFTER_SECONDS = 5
 API_PREFIX = "/api/"
+
+# A backing service that is down or restarting: the request may succeed if
+# retried, so 503 with Retry-After rather than 500. The shared cache (Redis)
+# holds the throttle and lockout counters every API request reads; without
+# them requests are refused, never let through uncounted.
+UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 
 
 def api_exception_handler(exc, context):
@@ -80,17 +88,21 @@ class ApiErrorMiddleware:
         Django's own ``django.request`` logger is silenced in settings, so
         this is the one place a traceback is written (with the request id).
         """
-        database_down = isinstance(exception, OperationalError | InterfaceError)
-        if database_down:
+        unavailable = isinstance(exception, UNAVAILABLE_ERRORS)
+        if unavailable:
             logger.error(
-                "database unavailable on %s %s: %s", request.method, request.path, exception.__class__.__name__
+                "backing service unavailable on %s %s: %s.%s",
+                request.method,
+                request.path,
+                exception.__class__.__module__,
+                exception.__class__.__name__,
             )
         else:
             logger.exception("unhandled exception on %s %s", request.method, request.path)
         if not request.path.startswith(API_PREFIX):
             return None
         request_id = getattr(request, "request_id", None)
-        if database_down:
+        if unavailable:
             response = json_error(request, 503, request_id=request_id)
             response["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response

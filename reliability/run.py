@@ -31,6 +31,7 @@ SCENARIOS = {
     "sigterm": (scenarios.graceful_shutdown, True),
     "fuzz": (scenarios.fuzz_under_load, False),
     "backup": (scenarios.backup_restore, False),
+    "cache-down": (scenarios.cache_down, False),
     "cluster": (None, True),
 }
 

@@ -19,7 +19,7 @@ from reliability import checks, fuzz
 from reliability.client import Client, Record
 from reliability.cluster import LocalCluster
 from reliability.lab import Lab, Result, Scene, elapsed
-from reliability.servers import Instance
+from reliability.servers import Instance, RedisServer
 from reliability.workload import Background, LoadUser, run_threads
 
 RETRYABLE_UNAVAILABLE = 503
@@ -584,5 +584,41 @@ def backup_restore(lab: Lab) -> Result:
         f"dump {dump.stat().st_size // 1024} KiB; restored copy: {summary.rstrip('.')}; "
         f"append-only trigger present; {size // max(rows, 1)} bytes per audit row with indexes"
     )
+    result.seconds = elapsed(started)
+    return result
+
+
+# ---------------------------------------------------------------- the shared cache (Redis) down
+def cache_down(lab: Lab) -> Result:
+    """Redis (lockout and throttle counters) dies under load and comes back."""
+    started = time.monotonic()
+    result = Result("cache (Redis) down")
+    redis = RedisServer()
+    redis.start()
+    try:
+        scene = Scene(lab, "cache-down", CACHE_URL=redis.url)
+        server = Instance(scene.env, scene.log("gunicorn"), workers=3).start()
+        try:
+            users = [LoadUser(scene.client(server.base_url)) for _ in range(6)]
+            result.require(_join_all(users) == len(users), "not every load user could sign up and log in")
+            with Background(len(users), _note_loop(users)):
+                time.sleep(2)
+                down_at = time.monotonic()
+                redis.kill()
+                time.sleep(3)
+                redis.start()
+                up_at = time.monotonic()
+                time.sleep(3)
+        finally:
+            server.stop()
+    finally:
+        redis.kill()
+    records = scene.ledger.snapshot()
+    during = [r for r in records if r.started < up_at and r.finished >= down_at]
+    after = [r for r in records if r.started >= up_at]
+    unavailable = _check_unavailable(result, during, "while Redis was down")
+    _check_all_ok_or_4xx(result, after, "after Redis came back")
+    result.notes.append(f"Redis down {up_at - down_at:.1f} s: {unavailable} answered 503; {len(after)} requests after")
+    scene.audit_result(result)
     result.seconds = elapsed(started)
     return result
