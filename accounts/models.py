@@ -5,6 +5,7 @@ import unicodedata
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.db.models import Value
 from django.db.models.functions import Lower
 
 
@@ -16,7 +17,10 @@ def username_key(username: str) -> str:
 class UserQuerySet(models.QuerySet):
     def by_username(self, username: str) -> "UserQuerySet":
         """Users whose username matches ``username`` ignoring case (uses the unique index)."""
-        return self.alias(username_lower=Lower("username")).filter(username_lower=username_key(username))
+        # The database lowers both sides, so lookup and unique index agree even
+        # where SQL's lower() and Python's str.lower() differ (SQLite: ASCII only).
+        normalized = unicodedata.normalize("NFKC", username)
+        return self.alias(username_lower=Lower("username")).filter(username_lower=Lower(Value(normalized)))
 
     def by_email(self, email: str) -> "UserQuerySet":
         """Users whose email matches ``email`` ignoring case (uses the unique index)."""

@@ -214,3 +214,11 @@ def test_the_oauth2_login_response_matches_its_documented_schema(api_client, use
     body = f"grant_type=password&username=alice&password={DEFAULT_PASSWORD.replace(' ', '+')}"
     validator.validate(api_client.post(LOGIN_URL, body, content_type=FORM).json())
     validator.validate(log_in(api_client, "alice").json())
+
+
+def test_a_non_ascii_username_finds_its_own_account(db):
+    # SQLite's lower() folds ASCII only; the lookup lowers both sides in SQL.
+    from tests.factories import UserFactory
+
+    owner = UserFactory(username="Ärger")
+    assert User.objects.by_username("Ärger").get() == owner
