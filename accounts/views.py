@@ -260,6 +260,16 @@ class UserAdminFilter(FilterSet):
         return queryset.filter(Q(username__icontains=value) | Q(email__icontains=value))
 
 
+def _rights_change_responses(conflict: str) -> dict:
+    """The documented answers of promote/demote; ``conflict`` says when 409 happens."""
+    return {
+        200: UserSerializer,
+        401: UNAUTHORIZED,
+        404: OpenApiResponse(description="No such user"),
+        409: OpenApiResponse(description=conflict),
+    }
+
+
 class UserAdminPagination(CreatedAtCursorPagination):
     ordering = "-date_joined"
 
@@ -284,29 +294,13 @@ class UserAdminViewSet(AdminOnlyMixin, viewsets.GenericViewSet, mixins.ListModel
             raise Conflict(str(exc)) from None
         return Response(UserSerializer(user).data)
 
-    @extend_schema(
-        request=None,
-        responses={
-            200: UserSerializer,
-            401: UNAUTHORIZED,
-            404: OpenApiResponse(description="No such user"),
-            409: OpenApiResponse(description="Already an admin"),
-        },
-    )
+    @extend_schema(request=None, responses=_rights_change_responses("Already an admin"))
     @action(detail=True, methods=["post"])
     def promote(self, request, pk=None):
         """Make the user an admin."""
         return self._change(services.user_promote, request)
 
-    @extend_schema(
-        request=None,
-        responses={
-            200: UserSerializer,
-            401: UNAUTHORIZED,
-            404: OpenApiResponse(description="No such user"),
-            409: OpenApiResponse(description="Not an admin, yourself, or the last superuser"),
-        },
-    )
+    @extend_schema(request=None, responses=_rights_change_responses("Not an admin, yourself, or the last superuser"))
     @action(detail=True, methods=["post"])
     def demote(self, request, pk=None):
         """Remove the user's admin rights and revoke their refresh tokens."""
