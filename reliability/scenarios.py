@@ -331,7 +331,8 @@ def graceful_shutdown(lab: Lab) -> Result:
         for thread in threads:
             thread.start()
         barrier.wait()
-        time.sleep(0.08)
+        # Idle sync workers accept at once; a login's PBKDF2 takes a quarter of a second.
+        time.sleep(0.1)
         term_at = time.monotonic()
         server.process.send_signal(__import__("signal").SIGTERM)
         late = scene.client(server.base_url)
@@ -352,8 +353,11 @@ def graceful_shutdown(lab: Lab) -> Result:
         f"in-flight requests not drained: {[r.status or r.error for r in in_flight]}",
     )
     result.require(late_record.status in (0, 200), f"request after SIGTERM answered {late_record.status}")
+    drained = [r for r in in_flight if r.finished > term_at]
+    result.require(bool(drained), "no login was still running at SIGTERM: nothing was drained")
     result.notes.append(
-        f"{len(in_flight)} in-flight logins answered {[r.status for r in in_flight]}; "
+        f"{len(in_flight)} in-flight logins answered {[r.status for r in in_flight]} "
+        f"({len(drained)} finished after SIGTERM); "
         f"new connection after SIGTERM: {late_record.error or late_record.status}; exit {code} in {exited_after:.1f} s"
     )
     # The refused late request is not a failure of the server: it asked after shutdown began.
