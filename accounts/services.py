@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.contrib.auth import authenticate, user_logged_in
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -225,13 +225,6 @@ def user_change_password(*, user: User, new_password: str) -> None:
 # (the audit trail records "cli").
 
 ADMINISTRATORS_GROUP = "Administrators"
-#: What being an admin means in the admin site: manage users, read the audit
-#: trail. Deliberately not notes: users' private text stays private.
-ADMINISTRATOR_PERMISSIONS = (
-    ("accounts", "view_user"),
-    ("accounts", "change_user"),
-    ("audit", "view_auditentry"),
-)
 
 
 class AdminRightsConflict(Exception):
@@ -239,13 +232,8 @@ class AdminRightsConflict(Exception):
 
 
 def administrators_group() -> Group:
-    """The ``Administrators`` group with exactly ``ADMINISTRATOR_PERMISSIONS`` (created on demand)."""
-    group, _created = Group.objects.get_or_create(name=ADMINISTRATORS_GROUP)
-    wanted = Permission.objects.none()
-    for app_label, codename in ADMINISTRATOR_PERMISSIONS:
-        wanted |= Permission.objects.filter(content_type__app_label=app_label, codename=codename)
-    group.permissions.set(wanted)
-    return group
+    """The ``Administrators`` group (created with its permissions by accounts/migrations/0003)."""
+    return Group.objects.get(name=ADMINISTRATORS_GROUP)
 
 
 def _is_self(actor: User | None, user: User) -> bool:
