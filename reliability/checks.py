@@ -2,7 +2,10 @@
 
 * Every acknowledged (2xx) write has exactly one audit row of its action,
   found by the request's ``X-Request-ID``.
-* No write answered with an error left its success row behind.
+* No write that DevLab itself answered with an error left its success row
+  behind. A write whose answer never came (connection cut, or nginx's 502
+  for a replica that died) may have committed or not: only the consistency
+  checks below judge it (whole, or absent).
 * Notes and users agree with the trail whatever the clients saw (a request
   cut off mid-way has no answer, so only this tells): every note has its
   ``note_created`` row, every vanished note its ``note_deleted`` row, every
@@ -33,6 +36,9 @@ class WriteCheck:
     missing: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     written_although_refused: list[str] = field(default_factory=list)
+    # Writes whose answer never came from DevLab, and how many of them had committed.
+    unknown: int = 0
+    unknown_committed: int = 0
 
     @property
     def problems(self) -> list[str]:
@@ -70,6 +76,9 @@ def check_writes(conn: psycopg.Connection, ledger: Ledger) -> WriteCheck:
                 result.missing.append(f"{record.kind} {record.request_id}")
             else:
                 result.duplicated.append(f"{record.kind} {record.request_id}")
+        elif record.outcome_unknown:
+            result.unknown += 1
+            result.unknown_committed += bool(matching)
         elif record.status >= 400 and matching:
             result.written_although_refused.append(f"{record.kind} {record.status} {record.request_id}")
     return result

@@ -58,6 +58,15 @@ class Record:
         return 200 <= self.status < 300
 
     @property
+    def outcome_unknown(self) -> bool:
+        """No answer from DevLab itself: the connection broke, or a proxy said its upstream died.
+
+        Such a write may have committed just before its replica died (and is
+        then whole), or not at all; only DevLab's own answers are definite.
+        """
+        return self.status == 0 or (self.status in (502, 504) and not self.is_json)
+
+    @property
     def expected_action(self) -> str | None:
         return WRITE_ACTIONS.get(self.kind)
 

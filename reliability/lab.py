@@ -96,6 +96,11 @@ class Scene:
             result.problems.extend(checks.check_consistency(conn))
         result.acknowledged += writes.acknowledged
         result.found += writes.found
+        if writes.unknown:
+            result.notes.append(
+                f"{writes.unknown} write(s) without an answer from DevLab: {writes.unknown_committed} had "
+                "committed whole, the rest left nothing"
+            )
         ok, summary = checks.verify_chain(self.env)
         result.chain = "ok" if ok else "BROKEN"
         if not ok:

@@ -129,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
 
     print()
     print(table(results))
+    print(
+        "5xx includes the expected ones (503 JSON while PostgreSQL or Redis is away or slots are full, 502 from\n"
+        "nginx for requests a killed replica held); any other 5xx fails its scenario. acked = writes answered 2xx,\n"
+        "rows = those with exactly one audit row of their action (found by X-Request-ID)."
+    )
     print()
     print(details(results))
     failed = [r.name for r in results if not r.ok]
