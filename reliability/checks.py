@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
-from reliability.client import Ledger
+from reliability.client import Ledger, Record
 
 ROOT = Path(__file__).resolve().parent.parent
 LOAD_USER_PREFIX = "rl_"
@@ -39,6 +40,8 @@ class WriteCheck:
     # Writes whose answer never came from DevLab, and how many of them had committed.
     unknown: int = 0
     unknown_committed: int = 0
+    # Error answers whose COMMIT was in doubt (in flight at a crash) and had in fact committed.
+    in_doubt_committed: int = 0
 
     @property
     def problems(self) -> list[str]:
@@ -55,8 +58,16 @@ class WriteCheck:
         return out
 
 
-def check_writes(conn: psycopg.Connection, ledger: Ledger) -> WriteCheck:
-    """Matches every write the clients sent with the audit rows of its request id."""
+def check_writes(
+    conn: psycopg.Connection, ledger: Ledger, in_doubt: Callable[[Record], bool] | None = None
+) -> WriteCheck:
+    """Matches every write the clients sent with the audit rows of its request id.
+
+    ``in_doubt(record)`` names error answers whose COMMIT may have reached the
+    server: PostgreSQL crashing while a COMMIT is on the wire makes it durable
+    on the server but an error for the client (DevLab answers 503). Those may
+    be found written, whole; they are counted, not failed.
+    """
     records = [r for r in ledger.snapshot() if r.expected_action]
     rows: dict[str, list[str]] = {}
     ids = [r.request_id for r in records]
@@ -79,6 +90,8 @@ def check_writes(conn: psycopg.Connection, ledger: Ledger) -> WriteCheck:
         elif record.outcome_unknown:
             result.unknown += 1
             result.unknown_committed += bool(matching)
+        elif record.status >= 400 and matching and in_doubt is not None and in_doubt(record):
+            result.in_doubt_committed += 1
         elif record.status >= 400 and matching:
             result.written_although_refused.append(f"{record.kind} {record.status} {record.request_id}")
     return result

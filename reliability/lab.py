@@ -86,12 +86,12 @@ class Scene:
     def db(self) -> psycopg.Connection:
         return self.lab.cluster.connect(self.database)
 
-    def audit_result(self, result: Result, *, ledger: Ledger | None = None) -> None:
+    def audit_result(self, result: Result, *, ledger: Ledger | None = None, in_doubt=None) -> None:
         """Counts, lost or half-written writes, and the chain, into ``result``."""
         ledger = ledger or self.ledger
         result.count(ledger)
         with self.db() as conn:
-            writes = checks.check_writes(conn, ledger)
+            writes = checks.check_writes(conn, ledger, in_doubt)
             result.problems.extend(writes.problems)
             result.problems.extend(checks.check_consistency(conn))
         result.acknowledged += writes.acknowledged
@@ -100,6 +100,11 @@ class Scene:
             result.notes.append(
                 f"{writes.unknown} write(s) without an answer from DevLab: {writes.unknown_committed} had "
                 "committed whole, the rest left nothing"
+            )
+        if writes.in_doubt_committed:
+            result.notes.append(
+                f"{writes.in_doubt_committed} write(s) in flight at the crash were answered 503 although their "
+                "COMMIT had reached PostgreSQL (in doubt): found whole, note and audit row together"
             )
         ok, summary = checks.verify_chain(self.env)
         result.chain = "ok" if ok else "BROKEN"

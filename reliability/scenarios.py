@@ -85,6 +85,7 @@ def database_down(lab: Lab) -> Result:
             time.sleep(3)
             down_at = time.monotonic()
             lab.cluster.stop("immediate")
+            crashed_at = time.monotonic()
             for _ in range(8):
                 probes.append(("down", probe.request("healthz", "GET", "/healthz")))
                 probes.append(("down", probe.request("readyz", "GET", "/readyz")))
@@ -119,7 +120,12 @@ def database_down(lab: Lab) -> Result:
         f"outage {up_at - down_at:.1f} s: {unavailable} answered 503 JSON with Retry-After; "
         f"{len(after)} requests after restart, first at +{(after[0].started - up_at) if after else 0:.2f} s"
     )
-    scene.audit_result(result)
+
+    def in_doubt(record: Record) -> bool:
+        # Only a request already running when PostgreSQL died can have sent its COMMIT.
+        return record.status == RETRYABLE_UNAVAILABLE and record.started <= crashed_at and record.finished >= down_at
+
+    scene.audit_result(result, in_doubt=in_doubt)
     # Outage 5xx were the expected 503s; the row's 5xx column still shows them.
     result.seconds = elapsed(started)
     return result
