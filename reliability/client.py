@@ -166,21 +166,3 @@ class Client:
             record.finished = time.monotonic()
         self.ledger.add(record)
         return record
-
-
-def wait_http(url: str, status: int = 200, timeout: float = 60) -> bool:
-    """Polls ``url`` (loopback) until it answers ``status``; False after ``timeout``."""
-    parsed = urllib.parse.urlparse(url)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=5)
-        try:
-            connection.request("GET", parsed.path or "/")
-            if connection.getresponse().status == status:
-                return True
-        except (TimeoutError, OSError, http.client.HTTPException):
-            pass
-        finally:
-            connection.close()
-        time.sleep(0.2)
-    return False

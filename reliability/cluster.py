@@ -24,9 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.harness import ROOT, free_port
-from reliability.client import wait_http
 from reliability.servers import Instance
+from scripts.liveserver import ROOT, free_port, wait_http
 
 TEMPLATE = ROOT / "deploy" / "local-cluster" / "nginx.conf.template"
 REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -157,7 +156,7 @@ class LocalCluster:
 
 
 def main() -> None:
-    from bench.harness import manage
+    from scripts.liveserver import manage
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
