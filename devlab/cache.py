@@ -11,6 +11,10 @@ only, so the table may briefly hold about ``CULL_EVERY`` entries over
 ``MAX_ENTRIES``.
 ``add`` and ``touch`` (the lockout's atomic slot claims), reads, and other
 databases keep Django's own code.
+
+``count_hit`` is the throttles' counter: one atomic statement per request on
+this backend (an upsert that adds one and returns the count), ``add`` and
+``incr`` on any other (Redis: two round trips, no SQL).
 """
 
 import base64
@@ -33,6 +37,38 @@ class DatabaseCache(DjangoDatabaseCache):
 
     _writes = itertools.count(1)
 
+    def hit(self, key: str, timeout: float) -> int | None:
+        """Adds one to the integer counter at ``key`` (created at 1, expiring in ``timeout``
+        seconds) and returns it, in one statement; None where this backend cannot.
+
+        The counter is stored as decimal text, not pickled: read it with ``hit`` only.
+        """
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        if connection.vendor not in UPSERT_VENDORS:
+            return None
+        key = self.make_and_validate_key(key)
+        expires = datetime.fromtimestamp(self.get_backend_timeout(timeout), tz=UTC)
+        expires = connection.ops.adapt_datetimefield_value(expires.replace(microsecond=0))
+        table = connection.ops.quote_name(self._table)
+        with connection.cursor() as cursor:
+            self._cull_now_and_then(db, cursor, table)
+            # No savepoint, unlike set(): a counter that cannot be written fails the request.
+            cursor.execute(
+                f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, '1', %s) "  # noqa: S608
+                f"ON CONFLICT (cache_key) DO UPDATE SET value = CAST(CAST({table}.value AS integer) + 1 AS text) "
+                "RETURNING value",
+                [key, expires],
+            )
+            return int(cursor.fetchone()[0])
+
+    def _cull_now_and_then(self, db, cursor, table) -> None:
+        """On one write in ``CULL_EVERY``: drop expired entries (throttle counters leave
+        one per client and window behind), then the oldest if still over ``MAX_ENTRIES``."""
+        if next(self._writes) % CULL_EVERY == 0:
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - the table name is quoted
+            self._cull(db, cursor, tz_now().replace(microsecond=0), cursor.fetchone()[0])
+
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
@@ -45,11 +81,7 @@ class DatabaseCache(DjangoDatabaseCache):
         encoded = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
         table = connection.ops.quote_name(self._table)
         with connection.cursor() as cursor:
-            if next(self._writes) % CULL_EVERY == 0:
-                cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - the table name is quoted
-                count = cursor.fetchone()[0]
-                if count > self._max_entries:
-                    self._cull(db, cursor, tz_now().replace(microsecond=0), count)
+            self._cull_now_and_then(db, cursor, table)
             # In autocommit one statement is its own transaction; inside an atomic
             # block (ATOMIC_REQUESTS) a savepoint keeps a failed write from
             # breaking the request's transaction, as Django's backend does.
@@ -64,3 +96,18 @@ class DatabaseCache(DjangoDatabaseCache):
             except DatabaseError:
                 # Like Django's backend: a cache write that fails is not the request's failure.
                 return
+
+
+def count_hit(cache, key: str, timeout: float) -> int:
+    """One more hit on the counter at ``key`` in ``cache``; the count so far.
+
+    The counter starts at 1 and expires ``timeout`` seconds after its first hit.
+    """
+    if isinstance(cache, DatabaseCache) and (count := cache.hit(key, timeout)) is not None:
+        return count
+    cache.add(key, 0, timeout)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout)
+        return 1

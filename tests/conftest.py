@@ -1,5 +1,7 @@
 """Fixtures shared by the whole suite: users, clients and fast hashing."""
 
+import time
+
 import pytest
 from django.conf import settings
 from django.core.cache import caches
@@ -7,6 +9,7 @@ from django.core.cache.backends.db import DatabaseCache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from devlab.throttling import FixedWindowThrottle
 from tests.audit.triggers import allow_test_flushes
 from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 
@@ -34,6 +37,15 @@ def _no_cache_culls_in_query_counts(monkeypatch):
     statement that would land in whichever test's query count happened to hit
     it. tests/devlab/test_cache.py sets CULL_EVERY itself."""
     monkeypatch.setattr("devlab.cache.CULL_EVERY", 10**9)
+
+
+@pytest.fixture(autouse=True)
+def _throttle_clock(monkeypatch):
+    """Throttles count in fixed windows (devlab/throttling.py): their clock stands at
+    the start of an hour, so no test's requests straddle a window boundary."""
+    start = time.time() // 3600 * 3600
+    monkeypatch.setattr(FixedWindowThrottle, "timer", lambda self: start)
+    return start
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,8 @@ The untimed half of bench/ (bench/README.md): a request that gains a query
 fails here long before it shows in a benchmark. Requests carry a real bearer
 token, so JWT authentication (one primary-key query for the user) is counted,
 and run in ``transaction=True`` tests, so that no test-transaction savepoint
-is counted. Every authenticated request also pays DRF's user throttle: a
-cache read and a cache write (one statement each, devlab/cache.py).
+is counted. Every request also pays its throttles: one counter upsert each
+(devlab/throttling.py).
 """
 
 import json
@@ -23,7 +23,7 @@ from audit.services import audit_seed
 pytestmark = pytest.mark.django_db(transaction=True)
 
 JWT_USER = 1
-THROTTLE = 2  # the throttle history: one cache read, one cache write
+THROTTLE = 1  # one counter upsert
 LOGIN_THROTTLES = 2 * THROTTLE  # anonymous rate and the login scope, both per client IP
 
 # Chain append inside the caller's transaction: advisory lock, head hash, insert.

@@ -87,3 +87,16 @@ def test_a_failed_write_inside_a_transaction_leaves_the_transaction_usable():
             cache.set("k" * 300, "too long for the cache_key column", timeout=60)
         User.objects.create_user("after", "after@example.com", "x")
     assert User.objects.filter(username="after").exists()
+
+
+def test_expired_counters_are_dropped_even_when_the_table_is_small(monkeypatch):
+    monkeypatch.setattr(devlab_cache, "CULL_EVERY", 5)
+    for i in range(10):
+        devlab_cache.count_hit(caches["default"], f"window-{i}", timeout=-1)
+    for i in range(5):
+        devlab_cache.count_hit(caches["default"], f"live-{i}", timeout=60)
+    assert _rows() < 15
+
+
+def test_a_counter_counts_one_hit_per_call():
+    assert [devlab_cache.count_hit(caches["default"], "hits", timeout=60) for _ in range(3)] == [1, 2, 3]
