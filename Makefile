@@ -6,12 +6,14 @@ PORT ?= 8005
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 RELIABILITY_ARGS ?=
+E2E_ARGS ?=
+CHROMIUM := /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate superuser messages bench bench-quick reliability reliability-ci ci-tools ci clean
+.PHONY: help run test lint fmt migrate superuser messages bench bench-quick reliability reliability-ci e2e screenshots ci-tools ci clean
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "DevLab needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -70,6 +72,18 @@ reliability: $(BIN)/.installed ## Fault and two-replica scenarios on a throwaway
 
 reliability-ci: ## The fast subset CI runs: database down/up, SIGTERM drain, cluster lockout, IP and chain
 	@$(MAKE) --no-print-directory reliability RELIABILITY_ARGS="--fast $(RELIABILITY_ARGS)"
+
+# Debian's Chromium drives the browser tests; `playwright install` is never used.
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser tests ..."
+	@if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y chromium
+
+e2e: $(BIN)/.ci-installed | $(CHROMIUM) ## Browser tests in Chromium against gunicorn + PostgreSQL (tests/e2e; E2E_ARGS=-x)
+	@$(BIN)/python -m pytest tests/e2e -p no:cacheprovider $(E2E_ARGS)
+
+screenshots: $(BIN)/.ci-installed | $(CHROMIUM) ## Write the README's pictures to docs/screenshots/ (demo data, live server)
+	@$(BIN)/python -m scripts.screenshots
 
 ci-tools: $(BIN)/.ci-installed ## Install the extra tools CI uses (hadolint, check-jsonschema)
 

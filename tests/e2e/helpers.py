@@ -1,0 +1,80 @@
+"""What the browser tests do the same way more than once: accounts, the admin login, Swagger UI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+from dataclasses import dataclass
+
+from playwright.sync_api import Locator, Page, expect
+
+_serial = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    password: str
+    id: int | None = None
+
+
+def unique(prefix: str) -> str:
+    """A name no other test (or earlier run against the same server) has used."""
+    return f"{prefix}{next(_serial)}{secrets.token_hex(3)}"
+
+
+def admin_login(page: Page, account: Account) -> None:
+    """Logs in through the admin site's own form."""
+    page.goto("/admin/login/?next=/admin/")
+    page.get_by_label("Username").fill(account.username)
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Log in").click()
+
+
+class SwaggerUI:
+    """Swagger UI at /docs, used as a person would: expand, Try it out, Execute, read the answer."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    def open(self) -> SwaggerUI:
+        self.page.goto("/docs")
+        expect(self.page.locator(".opblock").first).to_be_visible()
+        return self
+
+    def operation(self, operation_id: str) -> Locator:
+        """One operation's block; ids are ``operations-<tag>-<operationId>``."""
+        tag = operation_id.split("_", 1)[0]
+        return self.page.locator(f"#operations-{tag}-{operation_id}")
+
+    def execute(self, operation_id: str, body: dict | None = None) -> tuple[int, str]:
+        """Expands the operation, types ``body`` into its request body, presses Execute and
+        returns the status code and the response body as the page shows them."""
+        block = self.operation(operation_id)
+        if "is-open" not in (block.get_attribute("class") or ""):
+            block.locator(".opblock-summary").click()
+        try_it, cancel = block.get_by_role("button", name="Try it out"), block.get_by_role("button", name="Cancel")
+        expect(try_it.or_(cancel)).to_be_visible()
+        if try_it.is_visible():
+            try_it.click()
+        if body is not None:
+            block.locator("textarea.body-param__text").fill(json.dumps(body, indent=2))
+        block.get_by_role("button", name="Execute").click()
+        expect(self.response_body(operation_id)).to_be_visible()
+        status = block.locator(".live-responses-table tr.response .response-col_status").inner_text()
+        return int(status), self.response_body(operation_id).inner_text()
+
+    def response_body(self, operation_id: str) -> Locator:
+        """The response body shown under "Server response" after Execute."""
+        return self.operation(operation_id).locator(".live-responses-table tr.response .highlight-code code")
+
+    def authorize_bearer(self, token: str) -> None:
+        """Pastes an access token into Authorize → jwtAuth (http, bearer)."""
+        self.page.locator(".auth-wrapper .authorize").click()
+        scheme = self.page.locator(".modal-ux .auth-container").filter(has_text="jwtAuth")
+        scheme.locator("input").fill(token)
+        scheme.locator("button.authorize").click()
+        expect(scheme.locator("button", has_text="Logout")).to_be_visible()
+        scheme.locator("button", has_text="Close").click()
+        expect(self.page.locator(".auth-wrapper .authorize")).to_have_class("btn authorize locked")

@@ -1,0 +1,38 @@
+"""DRF's browsable API: a person logs in with a session and uses the HTML form."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import unique
+
+pytestmark = pytest.mark.e2e
+
+
+def test_log_in_create_a_note_with_the_html_form_see_it_listed_and_log_out(page, make_account):
+    account = make_account("browsable")
+    text = f"Written in the browsable API {unique('note')}"
+
+    page.goto("/api-auth/login/?next=/api/notes/")
+    page.get_by_label("Username").fill(account.username)
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url("/api/notes/")
+    navbar = page.locator(".navbar")
+    expect(navbar).to_contain_text(account.username)
+
+    page.get_by_role("link", name="HTML form").click()
+    form = page.locator("#post-object-form")
+    form.locator("textarea[name=text]").fill(text)
+    form.get_by_role("button", name="POST").click()
+    expect(page.locator(".response-info")).to_contain_text("HTTP 201 Created")
+
+    page.goto("/api/notes/")
+    expect(page.locator(".response-info")).to_contain_text("HTTP 200 OK")
+    expect(page.locator(".response-info")).to_contain_text(text)
+
+    navbar.get_by_text(account.username).click()
+    navbar.get_by_text("Log out").click()
+    expect(navbar.get_by_role("link", name="Log in")).to_be_visible()
+    expect(navbar).not_to_contain_text(account.username)
+    page.goto("/api/notes/")
+    expect(page.locator(".response-info")).to_contain_text("HTTP 401")
