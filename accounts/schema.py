@@ -11,7 +11,8 @@ from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 
-_detail = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
+#: ``{"detail": "..."}``: every error that is not about fields.
+DETAIL = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
 
 #: DRF's validation errors: ``{"field": ["message", ...]}``, or ``{"detail": "..."}`` for an unparsable body.
 _field_errors = {
@@ -24,10 +25,11 @@ _field_errors = {
 
 BAD_REQUEST = OpenApiResponse(_field_errors, description="Field errors.")
 UNAUTHORIZED = OpenApiResponse(
-    _detail, description="Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)."
+    DETAIL, description="Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)."
 )
+FORBIDDEN = OpenApiResponse(DETAIL, description="Not an admin (recorded as access_denied).")
 THROTTLED = OpenApiResponse(
-    _detail,
+    DETAIL,
     description="Too many requests; `Retry-After` says how many seconds to wait.",
 )
 

@@ -6,9 +6,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django_filters import BooleanFilter, CharFilter, FilterSet
+from django_filters import CharFilter, TypedChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
@@ -17,12 +24,13 @@ from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from accounts import lockout, services, signals
 from accounts.models import User
 from accounts.permissions import AdminOnlyMixin
-from accounts.schema import BAD_REQUEST, THROTTLED, UNAUTHORIZED
+from accounts.schema import BAD_REQUEST, DETAIL, FORBIDDEN, THROTTLED, UNAUTHORIZED
 from accounts.serializers import (
     LoginSerializer,
     LogoutSerializer,
@@ -34,7 +42,9 @@ from accounts.serializers import (
     UserSerializer,
 )
 from accounts.tokens import access_token_seconds
+from devlab.filters import FilterSet
 from devlab.pagination import CreatedAtCursorPagination
+from devlab.parsers import API_PARSERS
 from devlab.throttling import AnonRateThrottle, ScopedRateThrottle
 
 RETRY_AFTER = OpenApiParameter(
@@ -165,10 +175,11 @@ class LogoutView(GenericAPIView):
     """The access token stays valid until it expires (`ACCESS_TOKEN_MINUTES`)."""
 
     serializer_class = LogoutSerializer
+    parser_classes = API_PARSERS
 
     @extend_schema(
         summary="Log out: revoke one refresh token",
-        responses={204: None, 400: BAD_REQUEST, 401: UNAUTHORIZED},
+        responses={204: None, 400: BAD_REQUEST, 401: UNAUTHORIZED, 429: THROTTLED},
     )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
@@ -180,13 +191,17 @@ class LogoutView(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LogoutAllView(GenericAPIView):
-    """Access tokens already issued stay valid until they expire (`ACCESS_TOKEN_MINUTES`)."""
+class LogoutAllView(APIView):
+    """Access tokens already issued stay valid until they expire (`ACCESS_TOKEN_MINUTES`).
+
+    An ``APIView``: there is no body, so no serializer for OPTIONS to describe
+    (a ``GenericAPIView`` without one answered OPTIONS with a 500).
+    """
 
     @extend_schema(
         summary="Log out everywhere: revoke every refresh token of the caller",
         request=None,
-        responses={204: None, 401: UNAUTHORIZED},
+        responses={204: None, 401: UNAUTHORIZED, 429: THROTTLED},
     )
     def post(self, request):
         services.user_logout_all(user=request.user)
@@ -197,15 +212,16 @@ class MeView(GenericAPIView):
     """The caller's own account."""
 
     serializer_class = UserSerializer
+    parser_classes = API_PARSERS
 
-    @extend_schema(summary="Your account", responses={200: UserSerializer, 401: UNAUTHORIZED})
+    @extend_schema(summary="Your account", responses={200: UserSerializer, 401: UNAUTHORIZED, 429: THROTTLED})
     def get(self, request):
         return Response(UserSerializer(request.user).data)
 
     @extend_schema(
         summary="Change your email",
         description="Only `email` can be changed; other fields in the body are ignored.",
-        responses={200: UserSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED},
+        responses={200: UserSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 429: THROTTLED},
     )
     def patch(self, request):
         serializer = self.get_serializer(request.user, data=request.data, partial=True)
@@ -223,6 +239,7 @@ class PasswordChangeView(GenericAPIView):
     """Every refresh token of yours is revoked; log in again with the new password."""
 
     serializer_class = PasswordChangeSerializer
+    parser_classes = API_PARSERS
 
     @extend_schema(
         summary="Change your password",
@@ -230,6 +247,7 @@ class PasswordChangeView(GenericAPIView):
             204: None,
             400: OpenApiResponse(BAD_REQUEST.response, description="Wrong old password or weak new one."),
             401: UNAUTHORIZED,
+            429: THROTTLED,
         },
     )
     def post(self, request):
@@ -246,6 +264,15 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = _("The request conflicts with the user's current state.")
     default_code = "conflict"
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(TypedChoiceFilter):
+    """``true`` or ``false``, nothing else: django-filter's own BooleanFilter ignores any other
+    value (``?is_admin=null`` listed everyone; found by schemathesis)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", **kwargs)
 
 
 class UserAdminFilter(FilterSet):
@@ -265,8 +292,10 @@ def _rights_change_responses(conflict: str) -> dict:
     return {
         200: UserSerializer,
         401: UNAUTHORIZED,
-        404: OpenApiResponse(description="No such user"),
-        409: OpenApiResponse(description=conflict),
+        403: FORBIDDEN,
+        404: OpenApiResponse(DETAIL, description="No such user"),
+        409: OpenApiResponse(DETAIL, description=conflict),
+        429: THROTTLED,
     }
 
 
@@ -275,7 +304,17 @@ class UserAdminPagination(CreatedAtCursorPagination):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List users (admins only)", responses={200: UserSerializer, 401: UNAUTHORIZED}),
+    list=extend_schema(
+        summary="List users (admins only)",
+        responses={
+            200: UserSerializer,
+            400: OpenApiResponse(BAD_REQUEST.response, description="A filter or `page_size` that does not parse."),
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: OpenApiResponse(DETAIL, description="A `cursor` that this API did not issue."),
+            429: THROTTLED,
+        },
+    ),
 )
 class UserAdminViewSet(AdminOnlyMixin, viewsets.GenericViewSet, mixins.ListModelMixin):
     """User administration for admins: list, promote, demote (the admin site and CLI call the same services)."""

@@ -12,17 +12,19 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 
+from devlab.parsers import API_PARSERS
 from notes import services
-from notes.filters import NoteFilter, NoteOrderingFilter
-from notes.models import TEXT_MAX_LENGTH, Note
+from notes.filters import SEARCH_MAX_LENGTH, NoteFilter, NoteOrderingFilter
+from notes.models import Note
 from notes.pagination import NoteCursorPagination
 from notes.permissions import IsOwner
 from notes.serializers import NoteSerializer
 
 _detail = inline_serializer("NotesErrorDetail", {"detail": serializers.CharField()})
+#: DRF's validation errors, ``{"field": ["message", ...]}``, or ``{"detail": "..."}`` for a body that does not parse.
 _field_errors = {
     "type": "object",
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
 }
 INVALID_NOTE = OpenApiResponse(
     {**_field_errors, "example": {"text": ["This field may not be blank."]}},
@@ -33,7 +35,10 @@ INVALID_NOTE = OpenApiResponse(
 )
 INVALID_QUERY = OpenApiResponse(
     {**_field_errors, "example": {"ordering": ["Select one of: created_at, -created_at, updated_at, -updated_at."]}},
-    description="An `ordering` that is not one of the four choices, or a `search` with NUL or over 10,000 characters.",
+    description=(
+        "An `ordering` that is not one of the four choices, a `search` with NUL or over 200 characters, "
+        "or a `page_size` that is not a whole number of at least 1."
+    ),
 )
 UNAUTHORIZED = OpenApiResponse(
     _detail, description="Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)."
@@ -45,15 +50,9 @@ THROTTLED = OpenApiResponse(_detail, description="Too many requests; `Retry-Afte
 NOTE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The note's id.")
 SEARCH = OpenApiParameter(
     "search",
-    {"type": "string", "maxLength": TEXT_MAX_LENGTH, "pattern": r"^[^\x00]*$"},
+    {"type": "string", "maxLength": SEARCH_MAX_LENGTH, "pattern": r"^[^\x00]*$"},
     OpenApiParameter.QUERY,
     description="Only notes whose text contains this string, taken literally (spaces included), ignoring case.",
-)
-PAGE_SIZE = OpenApiParameter(
-    "page_size",
-    int,
-    OpenApiParameter.QUERY,
-    description="Notes per page, 1 to 100 (default 20); larger values are capped at 100.",
 )
 
 
@@ -64,7 +63,7 @@ PAGE_SIZE = OpenApiParameter(
             "Your own notes, newest first unless `ordering` says otherwise. Cursor-paginated: follow `next` "
             "and `previous` (no total count); pages stay stable while notes are added."
         ),
-        parameters=[SEARCH, PAGE_SIZE],
+        parameters=[SEARCH],
         responses={
             200: NoteSerializer(many=True),
             400: INVALID_QUERY,
@@ -114,6 +113,7 @@ class NoteViewSet(viewsets.ModelViewSet):
     serializer_class = NoteSerializer
     permission_classes = [IsAuthenticated, IsOwner]
     pagination_class = NoteCursorPagination
+    parser_classes = API_PARSERS
     filter_backends = [DjangoFilterBackend, NoteOrderingFilter]
     filterset_class = NoteFilter
     lookup_value_regex = "[0-9]+"

@@ -42,6 +42,24 @@ def test_is_admin_filter(admin_api_client, user, flag, expected):
     assert names == expected
 
 
+@pytest.mark.parametrize("flag", ["null", "yes", ""])
+def test_an_is_admin_that_is_not_true_or_false_is_a_400(admin_api_client, flag):
+    # Found by schemathesis: django-filter's BooleanFilter ignored it and listed everyone.
+    response = admin_api_client.get(URL, {"is_admin": flag})
+    assert response.status_code == 400
+    assert list(response.json()) == ["is_admin"]
+
+
+def test_the_schema_documents_the_errors_of_the_user_list_and_rights_changes(client):
+    # Found by schemathesis: the list's 404 for a bad cursor was undocumented.
+    paths = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["paths"]
+    assert set(paths[URL]["get"]["responses"]) == {"200", "400", "401", "403", "404", "429"}
+    for action in ("promote", "demote"):
+        responses = paths[f"{URL}{{id}}/{action}/"]["post"]["responses"]
+        assert set(responses) == {"200", "401", "403", "404", "409", "429"}
+        assert "application/json" in responses["409"]["content"]
+
+
 def test_promote_returns_the_user_now_admin(admin_api_client, user):
     response = admin_api_client.post(f"{URL}{user.pk}/promote/")
     assert response.status_code == 200

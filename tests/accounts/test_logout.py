@@ -97,3 +97,10 @@ def test_the_access_token_lives_on_after_logout_until_it_expires(user):
     client = bearer(pair["access"])
     client.post(LOGOUT_ALL_URL)
     assert client.get("/api/auth/me/").status_code == 200
+
+
+def test_options_on_logout_all_describes_the_endpoint(user):
+    # Found by schemathesis: a GenericAPIView without a serializer answered OPTIONS with 500.
+    response = bearer(token_pair("alice")["access"]).options(LOGOUT_ALL_URL)
+    assert response.status_code == 200
+    assert response.json()["name"] == "Logout All"

@@ -2,6 +2,8 @@
 
 import pytest
 
+from notes.filters import SEARCH_MAX_LENGTH
+
 pytestmark = pytest.mark.django_db
 
 LIST, DETAIL = "/api/notes/", "/api/notes/{id}/"
@@ -52,9 +54,9 @@ def test_the_list_documents_search_ordering_cursor_and_page_size(schema):
     assert set(parameters) == {"search", "ordering", "cursor", "page_size"}
     assert parameters["ordering"]["schema"]["enum"] == ["created_at", "-created_at", "updated_at", "-updated_at"]
     assert parameters["ordering"]["schema"]["default"] == "-created_at"
-    assert parameters["page_size"]["schema"]["type"] == "integer"
+    assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1, "default": 20}
     assert "100" in parameters["page_size"]["description"]
-    assert parameters["search"]["schema"]["maxLength"] == 10_000
+    assert parameters["search"]["schema"]["maxLength"] == SEARCH_MAX_LENGTH
     assert "ignoring case" in parameters["search"]["description"]
 
 
