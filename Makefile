@@ -7,10 +7,11 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 RELIABILITY_ARGS ?=
 E2E_ARGS ?=
+SCHEMATHESIS_ARGS ?=
 CHROMIUM := /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate superuser messages bench bench-quick reliability reliability-ci e2e screenshots ci-tools ci clean
+.PHONY: help run test lint fmt migrate superuser messages bench bench-quick reliability reliability-ci e2e schemathesis screenshots ci-tools ci clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -81,6 +82,9 @@ $(CHROMIUM):
 
 e2e: $(BIN)/.ci-installed | $(CHROMIUM) ## Browser tests in Chromium against gunicorn + PostgreSQL (tests/e2e; E2E_ARGS=-x)
 	@$(BIN)/python -m pytest tests/e2e -p no:cacheprovider $(E2E_ARGS)
+
+schemathesis: $(BIN)/.ci-installed ## Schemathesis, every check, against the live schema as a user and as an admin (about 2 min)
+	@$(BIN)/python -m scripts.schemathesis_run $(SCHEMATHESIS_ARGS)
 
 screenshots: $(BIN)/.ci-installed | $(CHROMIUM) ## Write the README's pictures to docs/screenshots/ (demo data, live server)
 	@$(BIN)/python -m scripts.screenshots
