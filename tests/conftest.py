@@ -2,6 +2,7 @@
 
 import contextlib
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -13,6 +14,8 @@ from rest_framework.test import APIClient
 from devlab.throttling import FixedWindowThrottle
 from tests.audit.triggers import allow_test_flushes
 from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
+
+E2E_DIR = Path(__file__).parent / "e2e"
 
 # Tests render templates without running collectstatic first.
 settings.STORAGES = {
@@ -113,3 +116,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_ignore_collect(collection_path, config):
+    """tests/e2e needs a live server and a browser: collected only when named on the
+    command line (``make e2e``), never by a plain ``pytest`` (no skips either)."""
+    if collection_path != E2E_DIR:
+        return None
+    named = (config.invocation_params.dir / arg.split("::")[0] for arg in config.args)
+    return True if not any(path.resolve().is_relative_to(E2E_DIR) for path in named) else None
