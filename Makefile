@@ -8,7 +8,7 @@ BENCH_ARGS ?=
 RELIABILITY_ARGS ?=
 E2E_ARGS ?=
 SCHEMATHESIS_ARGS ?=
-CHROMIUM := /usr/bin/chromium
+CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
 .PHONY: help run test lint fmt migrate superuser messages bench bench-quick reliability reliability-ci e2e schemathesis screenshots ci-tools ci clean
