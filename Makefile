@@ -68,7 +68,7 @@ bench: $(BIN)/.installed ## Benchmarks on gunicorn + PostgreSQL, about 10 min (b
 bench-quick: ## A 2-minute benchmark smoke run
 	@$(MAKE) --no-print-directory bench BENCH_ARGS="--quick $(BENCH_ARGS)"
 
-reliability: $(BIN)/.installed ## Fault and two-replica scenarios on a throwaway PostgreSQL + nginx, about 5 min (docs/operations.md)
+reliability: $(BIN)/.ci-installed ## Fault and two-replica scenarios on a throwaway PostgreSQL + nginx, about 5 min (docs/operations.md)
 	@$(BIN)/python -m reliability.run $(RELIABILITY_ARGS)
 
 reliability-ci: ## The fast subset CI runs: database down/up, SIGTERM drain, cluster lockout, IP and chain

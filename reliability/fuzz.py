@@ -1,10 +1,14 @@
-"""Random, reproducible bad input for every write endpoint (seeded ``random``).
+"""Bad input for every endpoint under load: schemathesis cases plus hostile raw bodies.
 
-Shapes that have broken Django APIs before: lone UTF-16 surrogates and NUL
-characters (PostgreSQL refuses both in text), numbers out of any range, deep
-nesting, wrong types for every field, wrong or lying content types, broken
-JSON and form bodies, empty bodies and bodies over the size limit. Every
-answer must be a 2xx or a 4xx, as JSON, and nothing may be half-written.
+Most fuzzed requests are schemathesis cases: before the load starts,
+``schema_cases`` draws positive and negative examples of every operation in
+the live ``/api/schema/`` with Hypothesis (seeded, so a run can be replayed).
+The rest are shapes that have broken Django APIs before and that a schema
+does not describe: lone UTF-16 surrogates and NUL characters (PostgreSQL
+refuses both in text), numbers out of any range, deep nesting, wrong or lying
+content types, broken JSON and form bodies, empty bodies and bodies over the
+size limit. Every answer must be a 2xx or a 4xx, as JSON, and nothing may be
+half-written.
 """
 
 from __future__ import annotations
@@ -12,8 +16,12 @@ from __future__ import annotations
 import json
 import random
 import string
+import urllib.parse
 
 from reliability.workload import LoadUser
+
+#: The share of fuzzed requests that are schemathesis cases; the rest are hand-made shapes.
+SCHEMA_SHARE = 0.7
 
 # (kind, method, path or None for a note path, fields the endpoint knows, needs a token)
 ENDPOINTS = [
@@ -127,8 +135,105 @@ def _body(rng: random.Random, fields: tuple[str, ...]) -> tuple[bytes, str]:
     return encoded, content_type
 
 
-def send_one(user: LoadUser, rng: random.Random) -> None:
-    """One fuzzed request from ``user`` (phase "fuzz" in the ledger)."""
+#: The ledger's kind of each write operation (reliability/client.py WRITE_ACTIONS); a
+#: PATCH or PUT may change nothing, so they are "note_patch", which expects no row.
+SCHEMA_KINDS = {
+    ("POST", "/api/auth/signup/"): "signup",
+    ("POST", "/api/auth/login/"): "login",
+    ("POST", "/api/auth/logout/"): "logout",
+    ("PATCH", "/api/auth/me/"): "profile_patch",
+    ("POST", "/api/auth/password/"): "password_change",
+    ("POST", "/api/notes/"): "note_create",
+    ("PUT", "/api/notes/{id}/"): "note_patch",
+    ("PATCH", "/api/notes/{id}/"): "note_patch",
+    ("DELETE", "/api/notes/{id}/"): "note_delete",
+}
+#: Operations a fuzzing user must not call: logging out everywhere would end the
+#: fuzzing session itself, not test anything new.
+SKIPPED_OPERATIONS = {("POST", "/api/auth/logout-all/")}
+
+
+def live_schema_cases(base_url: str, *, per_operation: int, seed: int) -> list:
+    """``schema_cases`` of the schema a live server publishes at ``/api/schema/``."""
+    import schemathesis
+
+    return schema_cases(schemathesis.openapi.from_url(f"{base_url}/api/schema/"), per_operation, seed)
+
+
+def schema_cases(schema, per_operation: int, seed: int) -> list:
+    """Positive and negative schemathesis cases of every operation of ``schema``, drawn by
+    Hypothesis from ``seed``: the same seed draws the same cases."""
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given
+    from hypothesis import seed as hypothesis_seed
+    from hypothesis import settings as hypothesis_settings
+
+    cases = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if (operation.method.upper(), operation.path) in SKIPPED_OPERATIONS:
+            continue
+        for mode in schemathesis.GenerationMode:
+
+            @hypothesis_seed(seed)
+            @hypothesis_settings(
+                max_examples=per_operation,
+                phases=[Phase.generate],
+                database=None,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(operation.as_strategy(generation_mode=mode))
+            def collect(case):
+                cases.append(case)
+
+            collect()
+    return cases
+
+
+def _send_case(user: LoadUser, rng: random.Random, case) -> None:
+    from schemathesis.core import NotSet
+
+    method = case.method.upper()
+    kind = SCHEMA_KINDS.get((method, case.path), f"{method} {case.path}")
+    parameters = dict(case.path_parameters or {})
+    if "id" in parameters and "/notes/" in case.path and user.notes and rng.random() < 0.6:
+        parameters["id"] = rng.choice(user.notes)
+    path = case.path.format(**{name: urllib.parse.quote(str(value), safe="") for name, value in parameters.items()})
+    if case.query:
+        path += "?" + urllib.parse.urlencode(case.query, doseq=True, errors="surrogatepass")
+    raw, content_type = None, ""
+    if not isinstance(case.body, NotSet):
+        content_type = case.media_type or "application/json"
+        if isinstance(case.body, bytes):
+            raw = case.body
+        elif "json" in content_type:
+            raw = json.dumps(case.body).encode("utf-8", "surrogatepass")
+        elif isinstance(case.body, dict):
+            raw = urllib.parse.urlencode(case.body, doseq=True, errors="surrogatepass").encode()
+        else:
+            raw = str(case.body).encode("utf-8", "surrogatepass")
+    token = user.token if rng.random() < 0.9 else None
+    _send(user, kind, method, path, token=token, raw=raw, content_type=content_type)
+
+
+def _send(user: LoadUser, kind: str, method: str, path: str, **request) -> None:
+    user.client.phase = "fuzz"
+    record = user.client.request(kind, method, path, **request)
+    if kind == "note_create" and record.ok and isinstance(record.json, dict):
+        user.notes.append(record.json["id"])
+    if kind == "note_delete" and record.ok:
+        deleted = int(path.split("?")[0].strip("/").rsplit("/", 1)[1])
+        if deleted in user.notes:
+            user.notes.remove(deleted)
+
+
+def send_one(user: LoadUser, rng: random.Random, cases: list) -> None:
+    """One fuzzed request from ``user`` (phase "fuzz" in the ledger): a schemathesis case
+    from ``cases`` or a hand-made hostile one."""
+    if cases and rng.random() < SCHEMA_SHARE:
+        _send_case(user, rng, rng.choice(cases))
+        return
     kind, method, path, fields, needs_token = rng.choice(ENDPOINTS)
     if path is None:
         note = rng.choice(user.notes) if user.notes and rng.random() < 0.6 else rng.choice([0, 1, -1, 2**63, "abc"])
@@ -137,9 +242,4 @@ def send_one(user: LoadUser, rng: random.Random) -> None:
         path = path.format(rng.choice([1, 2, 999999, "x"]))
     raw, content_type = _body(rng, fields) if method != "DELETE" or rng.random() < 0.2 else (None, "")
     token = user.token if needs_token and rng.random() < 0.9 else None
-    user.client.phase = "fuzz"
-    record = user.client.request(kind, method, path, token=token, raw=raw, content_type=content_type)
-    if kind == "note_create" and record.ok and isinstance(record.json, dict):
-        user.notes.append(record.json["id"])
-    if kind == "note_delete" and record.ok:
-        user.notes.remove(int(path.strip("/").rsplit("/", 1)[1]))
+    _send(user, kind, method, path, token=token, raw=raw, content_type=content_type)

@@ -375,16 +375,18 @@ def graceful_shutdown(lab: Lab) -> Result:
 
 # ---------------------------------------------------------------- 5. fuzz under load
 FUZZ_SECONDS = 25
+FUZZ_CASES_PER_OPERATION = 25  # per generation mode (positive, negative)
 
 
 def fuzz_under_load(lab: Lab, seconds: float = FUZZ_SECONDS) -> Result:
-    """Random bodies at every write endpoint while normal users write notes."""
+    """Schemathesis cases and hostile bodies at every endpoint while normal users write notes."""
     started = time.monotonic()
     result = Result("fuzz under load")
     scene = Scene(lab, "fuzz")
     server = Instance(scene.env, scene.log("gunicorn"), workers=3).start()
     seed = random.randrange(1_000_000)
     try:
+        cases = fuzz.live_schema_cases(server.base_url, per_operation=FUZZ_CASES_PER_OPERATION, seed=seed)
         users = [LoadUser(scene.client(server.base_url)) for _ in range(10)]
         result.require(_join_all(users) == len(users), "not every load user could sign up and log in")
         load_users, fuzz_users = users[:6], users[6:]
@@ -394,7 +396,7 @@ def fuzz_under_load(lab: Lab, seconds: float = FUZZ_SECONDS) -> Result:
                 user = fuzz_users[index]
                 rng = random.Random(seed + index)
                 while not stop.is_set():
-                    fuzz.send_one(user, rng)
+                    fuzz.send_one(user, rng, cases)
 
             run_threads(len(fuzz_users), body, seconds=seconds)
     finally:
@@ -405,7 +407,10 @@ def fuzz_under_load(lab: Lab, seconds: float = FUZZ_SECONDS) -> Result:
     not_json = [r for r in fuzzed if r.status not in (0, 204) and not r.is_json]
     result.require(not not_json, f"non-JSON answers under /api/: {_show(not_json)}")
     statuses = Counter(r.status for r in fuzzed)
-    result.notes.append(f"seed {seed}: {len(fuzzed)} fuzzed requests, statuses {dict(sorted(statuses.items()))}")
+    result.notes.append(
+        f"seed {seed}: {len(fuzzed)} fuzzed requests ({len(cases)} schemathesis cases drawn), "
+        f"statuses {dict(sorted(statuses.items()))}"
+    )
     scene.audit_result(result)
     result.seconds = elapsed(started)
     return result

@@ -44,7 +44,7 @@ def _no_cache_culls_in_query_counts(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _throttle_clock(monkeypatch):
+def throttle_clock(monkeypatch):
     """Throttles count in fixed windows (devlab/throttling.py): their clock stands at
     the start of an hour, so no test's requests straddle a window boundary."""
     start = time.time() // 3600 * 3600

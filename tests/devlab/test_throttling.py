@@ -38,8 +38,8 @@ def test_a_hit_on_another_cache_counts_with_add_and_incr():
 
 
 @pytest.mark.usefixtures("two_a_minute")
-def test_a_request_over_the_rate_is_429_until_the_window_ends(user, monkeypatch, _throttle_clock):
-    _set_clock(monkeypatch, _throttle_clock + 20)
+def test_a_request_over_the_rate_is_429_until_the_window_ends(user, monkeypatch, throttle_clock):
+    _set_clock(monkeypatch, throttle_clock + 20)
     client = bearer(user)
     assert [client.get(NOTES_URL).status_code for _ in range(3)] == [200, 200, 429]
     refused = client.get(NOTES_URL)
@@ -48,10 +48,10 @@ def test_a_request_over_the_rate_is_429_until_the_window_ends(user, monkeypatch,
 
 
 @pytest.mark.usefixtures("two_a_minute")
-def test_the_next_window_starts_from_zero(user, monkeypatch, _throttle_clock):
+def test_the_next_window_starts_from_zero(user, monkeypatch, throttle_clock):
     client = bearer(user)
     assert [client.get(NOTES_URL).status_code for _ in range(3)] == [200, 200, 429]
-    _set_clock(monkeypatch, _throttle_clock + 60)
+    _set_clock(monkeypatch, throttle_clock + 60)
     assert client.get(NOTES_URL).status_code == 200
 
 
