@@ -1,6 +1,7 @@
 """Top-level routes: docs, the API routers of each app, admin and probes."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
@@ -15,6 +16,13 @@ from notes import urls as notes_urls
 admin.site.site_header = "DevLab administration"
 admin.site.site_title = "DevLab administration"
 admin.site.index_title = "Administration"
+
+
+class FaviconView(RedirectView):
+    """Browsers ask every site for /favicon.ico; the admin declares none, so answer with the docs' icon."""
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("drf_spectacular_sidecar/swagger-ui-dist/favicon-32x32.png")
 
 
 class ApiRootView(APIRootView):
@@ -42,6 +50,7 @@ urlpatterns = [
     path("api/", include(api_router.urls)),
     path("api-auth/", include("rest_framework.urls")),
     path("admin/", admin.site.urls),
+    path("favicon.ico", FaviconView.as_view(permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]

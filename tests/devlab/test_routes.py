@@ -76,3 +76,10 @@ def test_readyz_is_503_json_when_the_database_is_down(client, monkeypatch):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "error"}
+
+
+def test_favicon_redirects_to_a_static_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"].endswith("favicon-32x32.png")
+    assert response["Location"].startswith("/static/")

@@ -29,8 +29,7 @@ class PageProblems:
             self.static_ok.add(urlparse(response.url).path.rsplit(".", 1)[-1])
 
     def _console(self, message) -> None:
-        # The browser's own guess at /favicon.ico (the admin declares no icon) is not a page resource.
-        if message.type == "error" and urlparse(message.location.get("url", "")).path != "/favicon.ico":
+        if message.type == "error":
             self.problems.append(f"console: {message.text} ({message.location.get('url')})")
 
     def _static(self, url: str, what: str) -> None:
