@@ -44,7 +44,6 @@ from accounts.serializers import (
 from accounts.tokens import access_token_seconds
 from devlab.filters import FilterSet
 from devlab.pagination import CreatedAtCursorPagination
-from devlab.parsers import API_PARSERS
 from devlab.throttling import AnonRateThrottle, ScopedRateThrottle
 
 RETRY_AFTER = OpenApiParameter(
@@ -175,7 +174,6 @@ class LogoutView(GenericAPIView):
     """The access token stays valid until it expires (`ACCESS_TOKEN_MINUTES`)."""
 
     serializer_class = LogoutSerializer
-    parser_classes = API_PARSERS
 
     @extend_schema(
         summary="Log out: revoke one refresh token",
@@ -212,7 +210,6 @@ class MeView(GenericAPIView):
     """The caller's own account."""
 
     serializer_class = UserSerializer
-    parser_classes = API_PARSERS
 
     @extend_schema(summary="Your account", responses={200: UserSerializer, 401: UNAUTHORIZED, 429: THROTTLED})
     def get(self, request):
@@ -239,7 +236,6 @@ class PasswordChangeView(GenericAPIView):
     """Every refresh token of yours is revoked; log in again with the new password."""
 
     serializer_class = PasswordChangeSerializer
-    parser_classes = API_PARSERS
 
     @extend_schema(
         summary="Change your password",

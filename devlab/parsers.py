@@ -44,7 +44,3 @@ class MultiPartParser(parsers.MultiPartParser):
         if boundary is not None and not _every_part_names_a_field(body, boundary):
             raise ParseError(_("Multipart form parse error - a part names no field."))
         return super().parse(io.BytesIO(body), media_type, parser_context)
-
-
-#: The parsers of the API's endpoints that take a body: JSON, and forms for the browsable API.
-API_PARSERS = (parsers.JSONParser, parsers.FormParser, MultiPartParser)

@@ -169,7 +169,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "devlab.parsers.MultiPartParser",  # refuses parts that name no field
     ],
     "DEFAULT_PAGINATION_CLASS": "devlab.pagination.CreatedAtCursorPagination",
     "PAGE_SIZE": API_PAGE_SIZE,

@@ -12,7 +12,6 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 
-from devlab.parsers import API_PARSERS
 from notes import services
 from notes.filters import SEARCH_MAX_LENGTH, NoteFilter, NoteOrderingFilter
 from notes.models import Note
@@ -113,7 +112,6 @@ class NoteViewSet(viewsets.ModelViewSet):
     serializer_class = NoteSerializer
     permission_classes = [IsAuthenticated, IsOwner]
     pagination_class = NoteCursorPagination
-    parser_classes = API_PARSERS
     filter_backends = [DjangoFilterBackend, NoteOrderingFilter]
     filterset_class = NoteFilter
     lookup_value_regex = "[0-9]+"
