@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
 
+from devlab.filters import FilterSet
 from notes.models import Note
 
 #: Longer needles are refused (400): the query string must fit the server's request line
@@ -16,7 +17,7 @@ ORDERINGS = ("created_at", "-created_at", "updated_at", "-updated_at")
 DEFAULT_ORDERING = "-created_at"
 
 
-class NoteFilter(django_filters.FilterSet):
+class NoteFilter(FilterSet):
     """``search``: a case-insensitive substring of the text, taken literally (spaces included)."""
 
     # The form field refuses NUL (400), and needles over SEARCH_MAX_LENGTH.

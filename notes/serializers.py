@@ -1,6 +1,8 @@
 """The note's JSON shape and the rules its text must follow."""
 
 import re
+from collections.abc import Mapping
+from datetime import UTC
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -8,6 +10,10 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from notes.models import TEXT_MAX_LENGTH, Note
+
+#: The fields of a note's JSON, in order: ``NoteSerializer``'s and ``note_document``'s alike.
+NOTE_FIELDS = ("id", "text", "created_at", "updated_at")
+
 
 # Unicode control characters (category Cc) except tab, line feed and carriage
 # return, and lone surrogates (JSON can carry "\ud800"; no database can store
@@ -83,5 +89,20 @@ class NoteSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Note
-        fields = ["id", "text", "created_at", "updated_at"]
+        fields = list(NOTE_FIELDS)
         read_only_fields = ["id", "created_at", "updated_at"]
+
+
+def _utc_iso(value) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def note_document(values: Mapping) -> dict:
+    """A note as ``NoteSerializer`` shows it, from a ``values()`` row: the list's lean path
+    (no model instance and no serializer field per row; bench/README.md)."""
+    return {
+        "id": values["id"],
+        "text": values["text"],
+        "created_at": _utc_iso(values["created_at"]),
+        "updated_at": _utc_iso(values["updated_at"]),
+    }
