@@ -20,18 +20,20 @@ class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
     def clean(self):
         username = self.cleaned_data.get("username") or ""
         ip = client_ip(self.request)
-        wait = lockout.retry_after(username=username, ip=ip)
-        if wait:
+        try:
+            failures = lockout.check(username=username, ip=ip)
+        except lockout.LockedOut as locked:
             signals.login_throttled.send(sender=User, username=username)
             raise ValidationError(
-                _("Too many failed logins. Try again in %(seconds)s seconds."), params={"seconds": wait}
-            )
+                _("Too many failed logins. Try again in %(seconds)s seconds."), params={"seconds": locked.retry_after}
+            ) from None
         try:
             cleaned = super().clean()
         except ValidationError:
             lockout.record_failure(username=username, ip=ip)
             raise
-        lockout.reset(username=username, ip=ip)
+        if failures:
+            lockout.reset(username=username, ip=ip)
         return cleaned
 
 

@@ -38,12 +38,13 @@ def _slot_keys(username: str, ip: str | None) -> list[str]:
     return [f"login-failure:{pair}:{slot}" for slot in range(settings.LOGIN_FAILURE_LIMIT)]
 
 
-def retry_after(*, username: str, ip: str | None) -> int:
-    """Seconds until ``username`` may try again from ``ip``; 0 when not locked out."""
+def check(*, username: str, ip: str | None) -> int:
+    """The number of recent failed logins of ``username`` from ``ip``; raises ``LockedOut``
+    when they reach ``LOGIN_FAILURE_LIMIT``. One cache read."""
     failures = cache.get_many(_slot_keys(username, ip))
-    if len(failures) < settings.LOGIN_FAILURE_LIMIT:
-        return 0
-    return max(1, math.ceil(min(failures.values()) - time.time()))
+    if len(failures) >= settings.LOGIN_FAILURE_LIMIT:
+        raise LockedOut(max(1, math.ceil(min(failures.values()) - time.time())))
+    return len(failures)
 
 
 def record_failure(*, username: str, ip: str | None) -> None:

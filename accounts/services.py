@@ -88,19 +88,21 @@ def user_log_in(*, request: HttpRequest, username: str, password: str) -> Refres
     ``login_throttled`` signal) while the username is locked out for the
     client's IP. Otherwise Django's ``authenticate`` decides (sending
     ``user_login_failed`` on failure); a failure counts towards the lockout and
-    raises ``InvalidCredentials``, a success clears the count and sends
+    raises ``InvalidCredentials``, a success clears the count (if there is one) and sends
     ``user_logged_in`` (which also updates ``last_login``).
     """
     ip = client_ip(request)
-    wait = lockout.retry_after(username=username, ip=ip)
-    if wait:
+    try:
+        failures = lockout.check(username=username, ip=ip)
+    except lockout.LockedOut:
         signals.login_throttled.send(sender=User, username=username)
-        raise lockout.LockedOut(wait)
+        raise
     user = authenticate(request, username=username, password=password)
     if user is None:
         lockout.record_failure(username=username, ip=ip)
         raise InvalidCredentials
-    lockout.reset(username=username, ip=ip)
+    if failures:
+        lockout.reset(username=username, ip=ip)
     with transaction.atomic():
         refresh = RefreshToken.for_user(user)
         user_logged_in.send(sender=User, request=request, user=user)

@@ -121,7 +121,7 @@ def test_the_counters_live_in_the_shared_cache_not_in_process_memory(api_client,
     other_worker = caches.create_connection("default")
     assert other_worker is not caches["default"]
     monkeypatch.setattr(lockout, "cache", other_worker)
-    assert lockout.retry_after(username="alice", ip=IP) > 0
+    assert _retry_after("alice") > 0
 
 
 @pytest.mark.postgres_only
@@ -157,7 +157,7 @@ def test_parallel_failures_are_all_counted(user):
     limit = settings.LOGIN_FAILURE_LIMIT
     results = in_parallel(limit, lambda client, _: log_in(client, "alice", "wrong", REMOTE_ADDR=IP))
     assert [r.status_code for r in results] == [401] * limit
-    assert lockout.retry_after(username="alice", ip=IP) > 0
+    assert _retry_after("alice") > 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -207,4 +207,24 @@ def test_retry_after_counts_down(user, monkeypatch):
     now = time.time()
     monkeypatch.setattr(lockout.time, "time", lambda: now + 60)
     window = settings.LOGIN_LOCKOUT_MINUTES * 60
-    assert window - 65 <= lockout.retry_after(username="alice", ip=IP) <= window - 59
+    assert window - 65 <= _retry_after("alice") <= window - 59
+
+
+def test_a_check_counts_the_recent_failures_below_the_limit(user):
+    lockout.record_failure(username="alice", ip=IP)
+    lockout.record_failure(username="alice", ip=IP)
+    assert lockout.check(username="alice", ip=IP) == 2
+    assert lockout.check(username="alice", ip="198.51.100.99") == 0
+
+
+def test_a_success_without_recorded_failures_writes_nothing_to_the_lockout(api_client, user, password, monkeypatch):
+    cleared = []
+    monkeypatch.setattr(lockout, "reset", lambda **pair: cleared.append(pair))
+    assert log_in(api_client, "alice", password, REMOTE_ADDR=IP).status_code == 200
+    assert cleared == []
+
+
+def _retry_after(username: str) -> int:
+    with pytest.raises(lockout.LockedOut) as locked:
+        lockout.check(username=username, ip=IP)
+    return locked.value.retry_after
