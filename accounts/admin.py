@@ -1,40 +1,15 @@
 """The users' page of the admin panel; every change goes through accounts.services."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from accounts import lockout, services, signals
+from accounts import services
+from accounts.forms import LockoutAdminAuthenticationForm
 from accounts.models import User
-from devlab.http import client_ip
 
 FLAG_SERVICES = {"is_staff", "is_superuser"}
-
-
-class LockoutAdminAuthenticationForm(AdminAuthenticationForm):
-    """The admin login form, under the same per-username-and-IP lockout as the API."""
-
-    def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        ip = client_ip(self.request)
-        try:
-            failures = lockout.check(username=username, ip=ip)
-        except lockout.LockedOut as locked:
-            signals.login_throttled.send(sender=User, username=username)
-            raise ValidationError(
-                _("Too many failed logins. Try again in %(seconds)s seconds."), params={"seconds": locked.retry_after}
-            ) from None
-        try:
-            cleaned = super().clean()
-        except ValidationError:
-            lockout.record_failure(username=username, ip=ip)
-            raise
-        if failures:
-            lockout.reset(username=username, ip=ip)
-        return cleaned
 
 
 admin.site.login_form = LockoutAdminAuthenticationForm

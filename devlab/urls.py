@@ -1,6 +1,7 @@
 """Top-level routes: docs, the API routers of each app, admin and probes."""
 
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -9,6 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from accounts import urls as accounts_urls
+from accounts.forms import LockoutAuthenticationForm
 from audit import urls as audit_urls
 from devlab.health import healthz, readyz
 from notes import urls as notes_urls
@@ -48,6 +50,11 @@ urlpatterns = [
     path("api/", include(notes_urls.urlpatterns)),
     path("api/", include(audit_urls.urlpatterns)),
     path("api/", include(api_router.urls)),
+    # DRF's login view, with the lockout form (logout and the rest come from DRF).
+    path(
+        "api-auth/login/",
+        LoginView.as_view(template_name="rest_framework/login.html", authentication_form=LockoutAuthenticationForm),
+    ),
     path("api-auth/", include("rest_framework.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", FaviconView.as_view(permanent=False)),

@@ -228,3 +228,19 @@ def _retry_after(username: str) -> int:
     with pytest.raises(lockout.LockedOut) as locked:
         lockout.check(username=username, ip=IP)
     return locked.value.retry_after
+
+
+def test_the_browsable_api_login_is_locked_out_like_the_api(client, user, password):
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        client.post("/api-auth/login/", {"username": "alice", "password": "wrong"}, REMOTE_ADDR=IP)
+    with capture(signals.login_throttled) as calls:
+        response = client.post("/api-auth/login/", {"username": "alice", "password": password}, REMOTE_ADDR=IP)
+    assert "Too many failed logins" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert calls == [{"sender": User, "username": "alice"}]
+
+
+def test_the_browsable_api_login_still_logs_in(client, user, password):
+    response = client.post("/api-auth/login/", {"username": "alice", "password": password, "next": "/api/notes/"})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
