@@ -63,6 +63,12 @@ def signing_key() -> bytes:
     return chain.derive_key(settings.SECRET_KEY)
 
 
+def verification_keys() -> list[bytes]:
+    """Every key a row may be signed with, newest first: the signing key, then
+    ``AUDIT_PREVIOUS_SIGNING_KEYS`` (the keys of before each rotation)."""
+    return [signing_key(), *(key.encode("utf-8") for key in settings.AUDIT_PREVIOUS_SIGNING_KEYS if key)]
+
+
 def _text(value: str, max_length: int) -> str:
     return _UNSTORABLE.sub("\ufffd", str(value))[:max_length]
 
@@ -173,6 +179,7 @@ class VerifyResult:
 REASON_HASH = "hash does not match the row: the row was changed, or forged without the key"
 REASON_LINK = "prev_hash does not match the previous row's hash: a row was deleted or inserted before this one"
 REASON_GENESIS = "the first row does not start the chain: older rows were deleted"
+REASON_OLD_KEY = "the row is signed with a key older than its predecessor's: a previous key was used after the rotation"
 
 _VERIFY_COLUMNS = ("id", "prev_hash", "hash", *chain.HASHED_FIELDS)
 
@@ -186,27 +193,43 @@ def audit_verify(
     memory stays flat whatever its size. ``progress(checked)`` is called every
     ``progress_every`` rows.
     """
-    key = signing_key()
+    keys = verification_keys()
     rows = selectors.stream(AuditEntry.objects.order_by("id").values_list(*_VERIFY_COLUMNS), chunk_size=chunk_size)
     with closing(rows):
-        return _verify_rows(rows, key, progress, progress_every)
+        return _verify_rows(rows, keys, progress, progress_every)
 
 
-def _verify_rows(rows, key: bytes, progress, progress_every: int) -> VerifyResult:
+def _signed_with(keys: list[bytes], row: Mapping, likely: int) -> int | None:
+    """The index in ``keys`` of the key that signed ``row``, or None when none did;
+    ``keys[likely]`` (the predecessor's key) is tried first."""
+    for index in (likely, *(other for other in range(len(keys)) if other != likely)):
+        try:
+            if chain.hash_matches(keys[index], row["prev_hash"], row, row["hash"]):
+                return index
+        except (ValueError, TypeError):  # a tampered value that cannot even be serialised
+            return None
+    return None
+
+
+def _verify_rows(rows, keys: list[bytes], progress, progress_every: int) -> VerifyResult:
+    """Each row must link to its predecessor and be signed with one of ``keys`` (newest
+    first), never with a key older than its predecessor's: rotations only go forward, so a
+    leaked old key cannot sign rows after the rotation."""
     expected_prev = chain.GENESIS
     checked = 0
+    era = len(keys) - 1  # the index of the key the previous row was signed with
     for values in rows:
         row = dict(zip(_VERIFY_COLUMNS, values, strict=True))
         checked += 1
         if row["prev_hash"] != expected_prev:
             reason = REASON_GENESIS if checked == 1 else REASON_LINK
             return VerifyResult(ok=False, checked=checked, first_bad_id=row["id"], reason=reason)
-        try:
-            intact = chain.hash_matches(key, row["prev_hash"], row, row["hash"])
-        except (ValueError, TypeError):  # a tampered value that cannot even be serialised
-            intact = False
-        if not intact:
+        index = _signed_with(keys, row, likely=era)
+        if index is None:
             return VerifyResult(ok=False, checked=checked, first_bad_id=row["id"], reason=REASON_HASH)
+        if index > era:
+            return VerifyResult(ok=False, checked=checked, first_bad_id=row["id"], reason=REASON_OLD_KEY)
+        era = index
         expected_prev = row["hash"]
         if progress is not None and checked % progress_every == 0:
             progress(checked)

@@ -252,9 +252,11 @@ STORAGES = {
 
 # ---------------------------------------------------------------- audit
 # HMAC key of the audit chain (audit/chain.py); derived from SECRET_KEY when
-# empty. Every existing row was signed with it: changing it (or SECRET_KEY
-# while it is empty) makes verify_audit fail at the first row.
+# empty. New rows are signed with it. After a rotation, the keys older rows
+# were signed with go in AUDIT_PREVIOUS_SIGNING_KEYS (comma-separated, newest
+# first) so that verify_audit still checks them (docs/operations.md).
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+AUDIT_PREVIOUS_SIGNING_KEYS = env.list("AUDIT_PREVIOUS_SIGNING_KEYS", default=[])
 AUDIT_LOG_FILE = env.str("AUDIT_LOG_FILE", default="")
 
 # ---------------------------------------------------------------- logging
