@@ -8,7 +8,7 @@ Forms stay accepted for the browsable API, whose HTML forms post multipart.
 
 import io
 
-from django.http.multipartparser import ChunkIter, LazyStream, Parser, exhaust
+from django.http.multipartparser import ChunkIter, LazyStream, MultiPartParserError, Parser, exhaust
 from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -41,6 +41,11 @@ class MultiPartParser(parsers.MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         body = stream.read() if stream is not None else b""
         boundary = _boundary(media_type or "")
-        if boundary is not None and not _every_part_names_a_field(body, boundary):
-            raise ParseError(_("Multipart form parse error - a part names no field."))
+        if boundary is not None:
+            try:
+                named = _every_part_names_a_field(body, boundary)
+            except MultiPartParserError as exc:  # e.g. a part's headers over Django's size limit
+                raise ParseError(_("Multipart form parse error - %s") % exc) from None
+            if not named:
+                raise ParseError(_("Multipart form parse error - a part names no field."))
         return super().parse(io.BytesIO(body), media_type, parser_context)

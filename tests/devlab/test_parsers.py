@@ -52,3 +52,11 @@ def test_a_body_that_is_not_json_is_a_400_the_schema_describes(user_client, clie
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     errors = schema["paths"][NOTES_URL]["post"]["responses"]["400"]["content"]["application/json"]["schema"]
     assert {"type": "string"} in errors["additionalProperties"]["oneOf"]
+
+
+def test_a_multipart_part_with_oversized_headers_is_a_400(user_client, user):
+    # Found by the fuzz-under-load scenario: Django's parser raised, and the API answered 500.
+    body = f"--{BOUNDARY}\r\nX-Padding: {'a' * 20_000}\r\n--{BOUNDARY}--\r\n"
+    response = user_client.generic("POST", NOTES_URL, body, content_type=MULTIPART)
+    assert response.status_code == 400
+    assert "header" in response.json()["detail"]
