@@ -7,6 +7,7 @@ TEMPLATE``, a second or so) so that its counts are its own.
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -152,3 +153,21 @@ class Lab:
 
 def elapsed(started: float) -> float:
     return round(time.monotonic() - started, 1)
+
+
+def scenario(name: str):
+    """Makes ``body(result, *args)`` a scenario: it gets a fresh ``Result(name)`` to fill
+    in, and the caller gets that result back with the time the body took."""
+
+    def decorate(body):
+        @functools.wraps(body)
+        def run(*args, **kwargs) -> Result:
+            started = time.monotonic()
+            result = Result(name)
+            body(result, *args, **kwargs)
+            result.seconds = elapsed(started)
+            return result
+
+        return run
+
+    return decorate

@@ -1,4 +1,4 @@
-"""The faults of issue 10, one function each: ``scenario(lab) -> Result``.
+"""The faults of issue 10, one ``@scenario`` function each: called as ``scenario(lab)``, it returns a Result.
 
 Every scenario starts its own servers on a fresh copy of the template
 database, drives bounded load, injects its fault, stops what it started (in
@@ -18,7 +18,7 @@ import psycopg
 from reliability import checks, fuzz
 from reliability.client import Client, Record
 from reliability.cluster import LocalCluster
-from reliability.lab import Lab, Result, Scene, elapsed
+from reliability.lab import Lab, Result, Scene, scenario
 from reliability.servers import Instance, RedisServer
 from reliability.workload import Background, LoadUser, run_threads
 
@@ -70,10 +70,9 @@ def _show(records: list[Record], limit: int = 3) -> list[str]:
 
 
 # ---------------------------------------------------------------- 1. database down
-def database_down(lab: Lab) -> Result:
+@scenario("database down")
+def database_down(result: Result, lab: Lab) -> None:
     """PostgreSQL crashes (immediate stop) under write load, stays down, comes back."""
-    started = time.monotonic()
-    result = Result("database down")
     scene = Scene(lab, "db-down")
     server = Instance(scene.env, scene.log("gunicorn"), workers=3).start()
     try:
@@ -127,12 +126,11 @@ def database_down(lab: Lab) -> Result:
 
     scene.audit_result(result, in_doubt=in_doubt)
     # Outage 5xx were the expected 503s; the row's 5xx column still shows them.
-    result.seconds = elapsed(started)
-    return result
 
 
 # ---------------------------------------------------------------- 2. too many connections
-def too_many_connections(lab: Lab) -> Result:
+@scenario("too many connections")
+def too_many_connections(result: Result, lab: Lab) -> None:
     """More clients than PostgreSQL has slots for: 503 JSON, then recovery without a restart.
 
     Phase 1: another client (a connection hog, as a second replica or a
@@ -142,8 +140,6 @@ def too_many_connections(lab: Lab) -> Result:
     (more workers than slots) with ``CONN_MAX_AGE=0``: overload answers 503,
     and the moment the load drops everything succeeds.
     """
-    started = time.monotonic()
-    result = Result("too many connections")
     lab.restart_postgres(max_connections=8)  # 5 slots for DevLab's ordinary role
     try:
         scene = Scene(lab, "too-many")
@@ -198,8 +194,6 @@ def too_many_connections(lab: Lab) -> Result:
         f"{len(by_phase['released'])} + {len(by_phase['calm'])} requests after, all answered"
     )
     scene.audit_result(result)
-    result.seconds = elapsed(started)
-    return result
 
 
 # ---------------------------------------------------------------- 3. soak
@@ -209,10 +203,9 @@ SOAK_CONNECTIONS = 64
 SOAK_MEMORY_LIMIT_MIB = 20
 
 
-def soak(lab: Lab, seconds: float = SOAK_SECONDS, connections: int = SOAK_CONNECTIONS) -> Result:
+@scenario("soak")
+def soak(result: Result, lab: Lab, seconds: float = SOAK_SECONDS, connections: int = SOAK_CONNECTIONS) -> None:
     """Mixed load at 64 connections: signup, login, note CRUD, profile, audit reads."""
-    started = time.monotonic()
-    result = Result("soak")
     scene = Scene(lab, "soak")
     server = Instance(scene.env, scene.log("gunicorn"), workers=5).start()
     samples: list[tuple[float, dict[int, int]]] = []
@@ -263,8 +256,6 @@ def soak(lab: Lab, seconds: float = SOAK_SECONDS, connections: int = SOAK_CONNEC
     result.notes.append(f"{connections} connections for {seconds:.0f} s, ~{rps} req/s; worker memory +{growth} MiB")
     result.notes.append(f"mix: {mix}")
     scene.audit_result(result)
-    result.seconds = elapsed(started)
-    return result
 
 
 def _memory_growth_mib(samples: list[tuple[float, dict[int, int]]], seconds: float) -> float:
@@ -278,10 +269,9 @@ def _memory_growth_mib(samples: list[tuple[float, dict[int, int]]], seconds: flo
 
 
 # ---------------------------------------------------------------- 4. worker death and shutdown
-def worker_kill(lab: Lab) -> Result:
+@scenario("kill -9 a worker")
+def worker_kill(result: Result, lab: Lab) -> None:
     """``kill -9`` of one worker under load: replaced, and only its request fails."""
-    started = time.monotonic()
-    result = Result("kill -9 a worker")
     scene = Scene(lab, "worker-kill")
     server = Instance(scene.env, scene.log("gunicorn"), workers=3).start()
     try:
@@ -311,14 +301,11 @@ def worker_kill(lab: Lab) -> Result:
         f"worker {victim} killed; replaced in {replaced_after:.1f} s; {len(failed)} request(s) without an answer"
     )
     scene.audit_result(result)
-    result.seconds = elapsed(started)
-    return result
 
 
-def graceful_shutdown(lab: Lab) -> Result:
+@scenario("SIGTERM drain")
+def graceful_shutdown(result: Result, lab: Lab) -> None:
     """SIGTERM to the master while every worker is mid-request: all answered, exit 0."""
-    started = time.monotonic()
-    result = Result("SIGTERM drain")
     scene = Scene(lab, "sigterm", GUNICORN_GRACEFUL_TIMEOUT="30")
     workers = 2
     server = Instance(scene.env, scene.log("gunicorn"), workers=workers).start()
@@ -369,8 +356,6 @@ def graceful_shutdown(lab: Lab) -> Result:
     # The refused late request is not a failure of the server: it asked after shutdown began.
     scene.ledger.records.remove(late_record)
     scene.audit_result(result)
-    result.seconds = elapsed(started)
-    return result
 
 
 # ---------------------------------------------------------------- 5. fuzz under load
@@ -378,10 +363,9 @@ FUZZ_SECONDS = 25
 FUZZ_CASES_PER_OPERATION = 25  # per generation mode (positive, negative)
 
 
-def fuzz_under_load(lab: Lab, seconds: float = FUZZ_SECONDS) -> Result:
+@scenario("fuzz under load")
+def fuzz_under_load(result: Result, lab: Lab, seconds: float = FUZZ_SECONDS) -> None:
     """Schemathesis cases and hostile bodies at every endpoint while normal users write notes."""
-    started = time.monotonic()
-    result = Result("fuzz under load")
     scene = Scene(lab, "fuzz")
     server = Instance(scene.env, scene.log("gunicorn"), workers=3).start()
     seed = random.randrange(1_000_000)
@@ -412,8 +396,6 @@ def fuzz_under_load(lab: Lab, seconds: float = FUZZ_SECONDS) -> Result:
         f"statuses {dict(sorted(statuses.items()))}"
     )
     scene.audit_result(result)
-    result.seconds = elapsed(started)
-    return result
 
 
 # ---------------------------------------------------------------- scale-out: two replicas behind nginx
@@ -441,9 +423,8 @@ def _sub_ledger(scene: Scene, name: str):
     return scene.ledger
 
 
-def _cluster_lockout(scene: Scene, cluster: LocalCluster) -> Result:
-    started = time.monotonic()
-    result = Result("cluster: lockout across replicas")
+@scenario("cluster: lockout across replicas")
+def _cluster_lockout(result: Result, scene: Scene, cluster: LocalCluster) -> None:
     _sub_ledger(scene, "lockout")
     user = LoadUser(scene.client(cluster.base_url, source=CLIENT_ADDRESS))
     result.require(user.join(), "the user could not sign up and log in through nginx")
@@ -458,13 +439,10 @@ def _cluster_lockout(scene: Scene, cluster: LocalCluster) -> Result:
     result.require(locked.status == 429 and bool(locked.retry_after), f"6th login: {locked.status}, want 429")
     result.notes.append(f"5 failures over {sorted(upstreams)}; 6th (right password) {locked.status}")
     scene.audit_result(result)
-    result.seconds = elapsed(started)
-    return result
 
 
-def _cluster_client_ip(scene: Scene, cluster: LocalCluster) -> Result:
-    started = time.monotonic()
-    result = Result("cluster: audit IP via X-Forwarded-For")
+@scenario("cluster: audit IP via X-Forwarded-For")
+def _cluster_client_ip(result: Result, scene: Scene, cluster: LocalCluster) -> None:
     _sub_ledger(scene, "ip")
     honest = LoadUser(scene.client(cluster.base_url, source="127.0.0.9"))
     forger = LoadUser(scene.client(cluster.base_url, source="127.0.0.10"))
@@ -495,13 +473,10 @@ def _cluster_client_ip(scene: Scene, cluster: LocalCluster) -> Result:
     )
     result.notes.append(f"recorded: {sorted(set(ips.values()))}; forged {FORGED_ADDRESS} ignored")
     scene.audit_result(result)
-    result.seconds = elapsed(started)
-    return result
 
 
-def _cluster_chain(scene: Scene, cluster: LocalCluster) -> Result:
-    started = time.monotonic()
-    result = Result("cluster: concurrent writes, one chain")
+@scenario("cluster: concurrent writes, one chain")
+def _cluster_chain(result: Result, scene: Scene, cluster: LocalCluster) -> None:
     _sub_ledger(scene, "chain")
     users = [LoadUser(scene.client(cluster.base_url)) for _ in range(8)]
     result.require(_join_all(users) == len(users), "users could not sign up and log in")
@@ -518,16 +493,13 @@ def _cluster_chain(scene: Scene, cluster: LocalCluster) -> Result:
     result.require(len(upstreams) == 2, f"writes did not go through both replicas: {dict(upstreams)}")
     result.notes.append(f"note writes per replica: {dict(upstreams)}")
     scene.audit_result(result)
-    result.seconds = elapsed(started)
-    return result
 
 
 KILL_GRACE_SECONDS = 1.0
 
 
-def _cluster_failover(scene: Scene, cluster: LocalCluster) -> Result:
-    started = time.monotonic()
-    result = Result("cluster: kill one replica")
+@scenario("cluster: kill one replica")
+def _cluster_failover(result: Result, scene: Scene, cluster: LocalCluster) -> None:
     _sub_ledger(scene, "failover")
     users = [LoadUser(scene.client(cluster.base_url)) for _ in range(8)]
     result.require(_join_all(users) == len(users), "users could not sign up and log in")
@@ -556,17 +528,14 @@ def _cluster_failover(scene: Scene, cluster: LocalCluster) -> Result:
         f"({[r.status or r.error for r in failed_cut]}); {len(after)} later requests served by {sorted(survivors)}"
     )
     scene.audit_result(result)
-    result.seconds = elapsed(started)
     with contextlib.suppress(Exception):
         victim.stop()
-    return result
 
 
 # ---------------------------------------------------------------- backups: the restore drill
-def backup_restore(lab: Lab) -> Result:
+@scenario("backup + restore drill")
+def backup_restore(result: Result, lab: Lab) -> None:
     """pg_dump under write load, restore into a new database, verify_audit on the copy."""
-    started = time.monotonic()
-    result = Result("backup + restore drill")
     scene = Scene(lab, "backup")
     server = Instance(scene.env, scene.log("gunicorn"), workers=3).start()
     dump = lab.logdir / "backup.dump"
@@ -599,15 +568,12 @@ def backup_restore(lab: Lab) -> Result:
         f"dump {dump.stat().st_size // 1024} KiB; restored copy: {summary.rstrip('.')}; "
         f"append-only trigger present; {size // max(rows, 1)} bytes per audit row with indexes"
     )
-    result.seconds = elapsed(started)
-    return result
 
 
 # ---------------------------------------------------------------- the shared cache (Redis) down
-def cache_down(lab: Lab) -> Result:
+@scenario("cache (Redis) down")
+def cache_down(result: Result, lab: Lab) -> None:
     """Redis (lockout and throttle counters) dies under load and comes back."""
-    started = time.monotonic()
-    result = Result("cache (Redis) down")
     redis = RedisServer()
     redis.start()
     try:
@@ -635,5 +601,3 @@ def cache_down(lab: Lab) -> Result:
     _check_all_ok_or_4xx(result, after, "after Redis came back")
     result.notes.append(f"Redis down {up_at - down_at:.1f} s: {unavailable} answered 503; {len(after)} requests after")
     scene.audit_result(result)
-    result.seconds = elapsed(started)
-    return result
