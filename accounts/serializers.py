@@ -5,6 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
@@ -34,6 +35,35 @@ class PasswordField(serializers.CharField):
         kwargs.setdefault("max_length", settings.PASSWORD_MAX_LENGTH)
         kwargs.setdefault("style", {"input_type": "password"})
         super().__init__(**kwargs)
+
+
+#: What of AUTH_PASSWORD_VALIDATORS a schema can say: Django's minimum length (8) and
+#: "not entirely numeric" (a non-digit somewhere). Common passwords and passwords like
+#: the username are refused too, which no JSON Schema can state.
+NEW_PASSWORD_SCHEMA = {
+    "type": "string",
+    "writeOnly": True,
+    "minLength": 8,
+    "maxLength": settings.PASSWORD_MAX_LENGTH,
+    "pattern": r"\D",
+}
+#: A token as simplejwt issues it: three base64url segments.
+JWT_SCHEMA = {"type": "string", "pattern": r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"}
+
+
+@extend_schema_field(NEW_PASSWORD_SCHEMA)
+class NewPasswordField(PasswordField):
+    """A password being chosen: at least Django's minimum length (8, checked here so that the
+    schema says so), then Django's validators (``_check_password_rules``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_length", NEW_PASSWORD_SCHEMA["minLength"])
+        super().__init__(**kwargs)
+
+
+@extend_schema_field(JWT_SCHEMA)
+class JwtField(serializers.CharField):
+    """A refresh token sent back to us; whether it is valid is the services' decision."""
 
 
 def _check_password_rules(password: str, user: User) -> None:
@@ -67,7 +97,7 @@ class UserSerializer(serializers.ModelSerializer):
 class SignupSerializer(serializers.Serializer):
     username = UsernameField()
     email = serializers.EmailField(max_length=254)
-    password = PasswordField()
+    password = NewPasswordField()
 
     def validate_username(self, value: str) -> str:
         if User.objects.by_username(value).exists():
@@ -112,7 +142,7 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class RefreshSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = JwtField()
 
 
 class RefreshedTokensSerializer(serializers.Serializer):
@@ -121,12 +151,12 @@ class RefreshedTokensSerializer(serializers.Serializer):
 
 
 class LogoutSerializer(serializers.Serializer):
-    refresh = serializers.CharField()
+    refresh = JwtField()
 
 
 class PasswordChangeSerializer(serializers.Serializer):
     old_password = PasswordField()
-    new_password = PasswordField()
+    new_password = NewPasswordField()
 
     def validate_old_password(self, value: str) -> str:
         if not self.context["request"].user.check_password(value):

@@ -222,3 +222,22 @@ def test_a_non_ascii_username_finds_its_own_account(db):
 
     owner = UserFactory(username="Ärger")
     assert User.objects.by_username("Ärger").get() == owner
+
+
+def _request_schema(schema: dict, path: str) -> dict:
+    body = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    return schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+
+
+@pytest.mark.parametrize(
+    ("path", "field"), [("/api/auth/signup/", "password"), ("/api/auth/password/", "new_password")]
+)
+def test_the_schema_states_the_password_rules_it_can(api_client, path, field):
+    rules = _request_schema(_schema(api_client), path)["properties"][field]
+    assert (rules["minLength"], rules["pattern"]) == (8, r"\D")
+
+
+@pytest.mark.parametrize("path", ["/api/auth/refresh/", "/api/auth/logout/"])
+def test_the_schema_states_a_refresh_token_is_a_jwt(api_client, path):
+    refresh = _request_schema(_schema(api_client), path)["properties"]["refresh"]
+    assert refresh["pattern"] == r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
