@@ -1,4 +1,4 @@
-"""DevLab benchmark suite: ``make bench`` (about 10 minutes) or ``make bench-quick``.
+"""DevLab benchmark suite: ``make bench`` (about 7 minutes) or ``make bench-quick``.
 
 Starts from nothing: a fresh PostgreSQL database, migrations, demo data from
 ``manage.py seed_demo``, gunicorn with ``DEBUG=False`` on a loopback port, then
