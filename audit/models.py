@@ -6,13 +6,13 @@ them too, for SQL that does not go through Django.
 """
 
 from collections.abc import Mapping
-from datetime import UTC
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from devlab.http import USER_AGENT_MAX_LENGTH
+from devlab.jsontime import utc_iso
 
 ACTOR_USERNAME_MAX_LENGTH = 150
 DETAIL_MAX_LENGTH = 512
@@ -41,7 +41,7 @@ PUBLIC_FIELDS = (
 def entry_document(values: Mapping) -> dict:
     """An entry's public fields as JSON-ready values (``created_at`` in ISO 8601, UTC, ``Z``)."""
     document = {name: values[name] for name in PUBLIC_FIELDS}
-    document["created_at"] = document["created_at"].astimezone(UTC).isoformat().replace("+00:00", "Z")
+    document["created_at"] = utc_iso(document["created_at"])
     return document
 
 

@@ -9,19 +9,12 @@ Forms stay accepted for the browsable API, whose HTML forms post multipart.
 import io
 
 from django.http.multipartparser import ChunkIter, LazyStream, MultiPartParserError, Parser, exhaust
+from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext_lazy as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 _CHUNK_SIZE = 64 * 1024
-
-
-def _boundary(media_type: str) -> bytes | None:
-    for parameter in media_type.split(";")[1:]:
-        name, _, value = parameter.strip().partition("=")
-        if name.lower() == "boundary" and value:
-            return value.strip('"').encode("latin-1", "replace")
-    return None
 
 
 def _every_part_names_a_field(body: bytes, boundary: bytes) -> bool:
@@ -40,10 +33,10 @@ class MultiPartParser(parsers.MultiPartParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         body = stream.read() if stream is not None else b""
-        boundary = _boundary(media_type or "")
-        if boundary is not None:
+        boundary = parse_header_parameters(media_type or "")[1].get("boundary")
+        if boundary:
             try:
-                named = _every_part_names_a_field(body, boundary)
+                named = _every_part_names_a_field(body, boundary.encode("latin-1", "replace"))
             except MultiPartParserError as exc:  # e.g. a part's headers over Django's size limit
                 raise ParseError(_("Multipart form parse error - %s") % exc) from None
             if not named:

@@ -62,11 +62,8 @@ class NoteCursorPagination(CreatedAtCursorPagination):
         return self.encode_cursor(Cursor(offset=0, reverse=True, position=self.previous_position))
 
     def _get_position_from_instance(self, instance, ordering):
-        """The ``time_id`` position of a note, a model instance or a ``values()`` row."""
-        field = ordering[0].lstrip("-")
-        if isinstance(instance, dict):
-            return f"{instance[field].isoformat()}_{instance['id']}"
-        return f"{getattr(instance, field).isoformat()}_{instance.pk}"
+        """The ``time_id`` position of a note as the list reads it, a ``values()`` row."""
+        return f"{instance[ordering[0].lstrip('-')].isoformat()}_{instance['id']}"
 
     def _parse_position(self, position: str):
         time, _, pk = position.rpartition("_")

@@ -2,13 +2,13 @@
 
 import re
 from collections.abc import Mapping
-from datetime import UTC
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from devlab.jsontime import utc_iso
 from notes.models import TEXT_MAX_LENGTH, Note
 
 #: The fields of a note's JSON, in order: ``NoteSerializer``'s and ``note_document``'s alike.
@@ -93,16 +93,12 @@ class NoteSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-def _utc_iso(value) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def note_document(values: Mapping) -> dict:
     """A note as ``NoteSerializer`` shows it, from a ``values()`` row: the list's lean path
     (no model instance and no serializer field per row; bench/README.md)."""
     return {
         "id": values["id"],
         "text": values["text"],
-        "created_at": _utc_iso(values["created_at"]),
-        "updated_at": _utc_iso(values["updated_at"]),
+        "created_at": utc_iso(values["created_at"]),
+        "updated_at": utc_iso(values["updated_at"]),
     }
