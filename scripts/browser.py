@@ -11,7 +11,7 @@ import contextlib
 import os
 from collections.abc import Iterator
 
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # No sandbox (containers and CI run as root), no GPU, and nothing that would
@@ -37,3 +37,11 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def form_log_in(page: Page, path: str, username: str, password: str) -> None:
+    """Logs in through a Django login form (the admin's or the browsable API's) at ``path``."""
+    page.goto(path)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()

@@ -332,6 +332,23 @@ def http_json(method: str, url: str, body: dict | None = None, token: str | None
         return status, None
 
 
+def sign_up(url: str, username: str, password: str) -> dict:
+    """Signs ``username`` up through the API (email ``<username>@example.com``); the new user's JSON."""
+    body = {"username": username, "email": f"{username}@example.com", "password": password}
+    status, answer = http_json("POST", f"{url}/api/auth/signup/", body)
+    if status != 201:
+        raise RuntimeError(f"signup of {username} answered {status}: {answer}")
+    return answer
+
+
+def log_in(url: str, username: str, password: str) -> str:
+    """Logs ``username`` in through the API; the access token."""
+    status, answer = http_json("POST", f"{url}/api/auth/login/", {"username": username, "password": password})
+    if status != 200:
+        raise RuntimeError(f"login of {username} answered {status}: {answer}")
+    return answer["access"]
+
+
 @dataclass(frozen=True)
 class LiveDevLab:
     """A running DevLab: its URL, its superuser and where its logs are."""

@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from scripts.liveserver import ROOT, http_json, live_devlab
+from scripts.liveserver import ROOT, live_devlab, log_in, sign_up
 
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 CONFIG = Path(__file__).with_name("schemathesis.toml")
@@ -55,23 +55,10 @@ RUNS = (
 )
 
 
-def login(url: str, username: str, password: str) -> str:
-    status, body = http_json("POST", f"{url}/api/auth/login/", {"username": username, "password": password})
-    if status != 200:
-        raise SystemExit(f"schemathesis_run: login of {username} answered {status}: {body}")
-    return body["access"]
-
-
-def sign_up_user(url: str) -> tuple[str, str]:
-    username = f"st-user-{secrets.token_hex(4)}"
-    password = secrets.token_urlsafe(18)
-    status, body = http_json(
-        "POST",
-        f"{url}/api/auth/signup/",
-        {"username": username, "email": f"{username}@example.com", "password": password},
-    )
-    if status != 201:
-        raise SystemExit(f"schemathesis_run: signup answered {status}: {body}")
+def new_user(url: str) -> tuple[str, str]:
+    """A normal account signed up through the API: its username and password."""
+    username, password = f"st-user-{secrets.token_hex(4)}", secrets.token_urlsafe(18)
+    sign_up(url, username, password)
     return username, password
 
 
@@ -122,11 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     with live_devlab(label="schemathesis", extra_env=SERVER_ENV) as live:
         print(f"schemathesis_run: DevLab on {live.url} (log {live.log})", flush=True)
-        credentials = {"user": sign_up_user(live.url), "admin": (live.admin_username, live.admin_password)}
+        credentials = {"user": new_user(live.url), "admin": (live.admin_username, live.admin_password)}
         for name, paths, who in RUNS:
             if args.only and name != args.only:
                 continue
-            token = login(live.url, *credentials[who])
+            token = log_in(live.url, *credentials[who])
             run_started = time.monotonic()
             print(f"\n=== schemathesis: {name} ({paths}) as {credentials[who][0]}", flush=True)
             returncode = run(schemathesis_command(live.url, name, paths, token, args.max_examples), args.budget)

@@ -16,8 +16,8 @@ import sys
 
 from playwright.sync_api import Page, expect
 
-from scripts.browser import VIEWPORT, chromium
-from scripts.liveserver import ROOT, LiveDevLab, http_json, live_devlab, manage
+from scripts.browser import VIEWPORT, chromium, form_log_in
+from scripts.liveserver import ROOT, LiveDevLab, http_json, live_devlab, log_in, manage, sign_up
 
 OUT = ROOT / "docs" / "screenshots"
 PEOPLE = {
@@ -50,15 +50,14 @@ def seed(live: LiveDevLab) -> dict[str, tuple[str, str]]:
     people, ids = {}, {}
     for username, notes in PEOPLE.items():
         password = f"Demo-{secrets.token_urlsafe(12)}"
-        body = {"username": username, "email": f"{username}@example.com", "password": password}
-        user = api(live, "POST", "auth/signup/", body, status=201)
-        access = api(live, "POST", "auth/login/", {"username": username, "password": password})["access"]
+        user = sign_up(live.url, username, password)
+        access = log_in(live.url, username, password)
         for text in notes:
             api(live, "POST", "notes/", {"text": text}, token=access, status=201)
         people[username], ids[username] = (password, access), user["id"]
     api(live, "POST", "auth/login/", {"username": "linus", "password": "not-his-password"}, status=401)
-    staff = api(live, "POST", "auth/login/", {"username": live.admin_username, "password": live.admin_password})
-    api(live, "POST", f"admin/users/{ids['grace']}/promote/", token=staff["access"])
+    staff = log_in(live.url, live.admin_username, live.admin_password)
+    api(live, "POST", f"admin/users/{ids['grace']}/promote/", token=staff)
     return people
 
 
@@ -87,19 +86,13 @@ def swagger(page: Page, token: str) -> None:
 
 
 def browsable_api(page: Page, username: str, password: str) -> None:
-    page.goto("/api-auth/login/?next=/api/notes/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    form_log_in(page, "/api-auth/login/?next=/api/notes/", username, password)
     expect(page).to_have_url("/api/notes/")
     shoot(page, "browsable-api-notes.png")
 
 
 def admin(page: Page, live: LiveDevLab) -> None:
-    page.goto("/admin/login/?next=/admin/")
-    page.get_by_label("Username").fill(live.admin_username)
-    page.get_by_label("Password").fill(live.admin_password)
-    page.get_by_role("button", name="Log in").click()
+    form_log_in(page, "/admin/login/?next=/admin/", live.admin_username, live.admin_password)
     expect(page.locator("#site-name")).to_be_visible()
     page.goto("/admin/accounts/user/")
     page.locator("#toggle-nav-sidebar").click()  # the table gets the width (kept for the session)

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page
 
 from scripts.browser import VIEWPORT, chromium
-from scripts.liveserver import ROOT, LiveDevLab, http_json, live_devlab
+from scripts.liveserver import ROOT, LiveDevLab, live_devlab, sign_up
 from tests.e2e.helpers import Account, unique
 
 FAILURE_SHOTS = ROOT / "test-results" / "e2e"
@@ -62,10 +62,7 @@ def make_account(live):
 
     def make(prefix: str = "user") -> Account:
         username, password = unique(prefix), f"Pw-{secrets.token_urlsafe(12)}"
-        body = {"username": username, "email": f"{username}@example.com", "password": password}
-        status, answer = http_json("POST", f"{live.url}/api/auth/signup/", body)
-        assert status == 201, answer
-        return Account(username, password, answer["id"])
+        return Account(username, password, sign_up(live.url, username, password)["id"])
 
     return make
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page, expect
 
+from scripts.browser import form_log_in
+
 _serial = itertools.count(1)
 
 
@@ -26,10 +28,7 @@ def unique(prefix: str) -> str:
 
 def admin_login(page: Page, account: Account) -> None:
     """Logs in through the admin site's own form."""
-    page.goto("/admin/login/?next=/admin/")
-    page.get_by_label("Username").fill(account.username)
-    page.get_by_label("Password").fill(account.password)
-    page.get_by_role("button", name="Log in").click()
+    form_log_in(page, "/admin/login/?next=/admin/", account.username, account.password)
 
 
 class SwaggerUI:

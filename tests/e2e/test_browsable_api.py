@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from scripts.browser import form_log_in
 from tests.e2e.helpers import unique
 
 pytestmark = pytest.mark.e2e
@@ -12,10 +13,7 @@ def test_log_in_create_a_note_with_the_html_form_see_it_listed_and_log_out(page,
     account = make_account("browsable")
     text = f"Written in the browsable API {unique('note')}"
 
-    page.goto("/api-auth/login/?next=/api/notes/")
-    page.get_by_label("Username").fill(account.username)
-    page.get_by_label("Password").fill(account.password)
-    page.get_by_role("button", name="Log in").click()
+    form_log_in(page, "/api-auth/login/?next=/api/notes/", account.username, account.password)
     expect(page).to_have_url("/api/notes/")
     navbar = page.locator(".navbar")
     expect(navbar).to_contain_text(account.username)
