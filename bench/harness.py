@@ -12,24 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts import liveserver
-from scripts.liveserver import (  # noqa: F401 - the harness the benchmarks use, in one place
-    PYTHON,
-    ROOT,
-    Database,
-    GunicornServer,
-    free_port,
-    http_json,
-    loopback_only,
-    manage,
-    new_secret_key,
-    rss_kib,
-)
+from scripts.liveserver import loopback_only, rss_kib
 
-# Throttles stay in the request path (their cache reads and writes are part of
-# the cost being measured) but with rates no benchmark reaches. Per second:
-# DRF keeps every request time of the window in the cache entry, so a
-# one-minute window at a thousand requests a second would read and write a
-# 60,000-entry list on each request, which no real user's history is.
+# Throttles stay in the request path (their counter hit is part of the cost
+# being measured) but with a rate no benchmark reaches.
 UNREACHABLE_RATE = "1000000/s"
 
 

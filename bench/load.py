@@ -11,7 +11,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.harness import PYTHON, ROOT, loopback_only
+from scripts.liveserver import PYTHON, ROOT, loopback_only
 
 LUA = Path(__file__).resolve().parent / "lua"
 MARKER = "BENCH_JSON "

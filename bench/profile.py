@@ -24,10 +24,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # python bench/profile.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness
-from bench.harness import Database, GunicornServer, app_env, manage
+from bench.harness import app_env
 from bench.load import wrk
 from bench.run import ADMIN, DEMO_PASSWORD, LOGIN_USERS, NOTE_BODY, RESULTS_DIR, TOKEN_USERS, create_admin
+from scripts import liveserver
+from scripts.liveserver import Database, GunicornServer, manage
 
 
 def summarise(folded: Path, top: int) -> str:
@@ -62,13 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the server, repeatable")
     args = parser.parse_args(argv)
-    py_spy = shutil.which("py-spy") or str(Path(harness.PYTHON).with_name("py-spy"))
+    py_spy = shutil.which("py-spy") or str(Path(liveserver.PYTHON).with_name("py-spy"))
     if not Path(py_spy).exists():
         raise SystemExit("bench: py-spy is not installed (.venv/bin/pip install py-spy)")
 
     db = Database()
     extra = dict(item.split("=", 1) for item in args.env)
-    env = app_env(db.url, harness.new_secret_key(), extra)
+    env = app_env(db.url, liveserver.new_secret_key(), extra)
     RESULTS_DIR.mkdir(exist_ok=True)
     log = RESULTS_DIR / "profile-server.log.tmp"
     slug = args.path.strip("/").replace("/", "-").replace("?", "_") or "root"
@@ -89,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         create_admin(env, log)
         with GunicornServer(env, 1, log) as server:
             tokens = subprocess.run(
-                [harness.PYTHON, "-m", "bench.tokens", *TOKEN_USERS, ADMIN],
-                cwd=harness.ROOT,
+                [liveserver.PYTHON, "-m", "bench.tokens", *TOKEN_USERS, ADMIN],
+                cwd=liveserver.ROOT,
                 env=env,
                 capture_output=True,
                 text=True,

@@ -26,20 +26,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # python bench/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import harness
-from bench.harness import (
-    Database,
-    GunicornServer,
-    RssSampler,
-    app_env,
-    cpu_seconds,
-    cpu_used,
-    http_json,
-    manage,
-    stream_lines,
-)
+from bench.harness import RssSampler, app_env, cpu_seconds, cpu_used, stream_lines
 from bench.load import count_queries, ensure_wrk, pbkdf2_ceiling, wrk
 from bench.report import Results, Target
+from scripts import liveserver
+from scripts.liveserver import Database, GunicornServer, http_json, manage
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEMO_PASSWORD = "bench-demo-password-7d1c"  # noqa: S105 - demo users of a throwaway database
@@ -113,7 +104,7 @@ class Bench:
         self.results = Results()
         self.log = RESULTS_DIR / f"bench-{os.getpid()}.log.tmp"
         extra = dict(item.split("=", 1) for item in args.env)
-        secret_key = harness.new_secret_key()
+        secret_key = liveserver.new_secret_key()
         # Two databases: the small audit table, and a copy of it grown to the
         # large size, each with its own server, so that the two sizes can be
         # measured in alternation (slow drifts of the machine cancel out).
@@ -167,8 +158,8 @@ class Bench:
 
     def mint_tokens(self) -> None:
         output = subprocess.run(
-            [harness.PYTHON, "-m", "bench.tokens", *TOKEN_USERS, ADMIN],
-            cwd=harness.ROOT,
+            [liveserver.PYTHON, "-m", "bench.tokens", *TOKEN_USERS, ADMIN],
+            cwd=liveserver.ROOT,
             env=self.env,
             capture_output=True,
             text=True,
@@ -197,8 +188,8 @@ class Bench:
         """``manage.py verify_audit`` in its own process, its RSS sampled all along."""
         started = time.monotonic()
         process = subprocess.Popen(  # bounded by the chain's length; waited for below
-            [harness.PYTHON, "manage.py", "verify_audit"],
-            cwd=harness.ROOT,
+            [liveserver.PYTHON, "manage.py", "verify_audit"],
+            cwd=liveserver.ROOT,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -548,7 +539,7 @@ class Bench:
     # ---------------------------------------------------------------- run
     def meta(self) -> dict:
         def git(*args):
-            return subprocess.run(["git", *args], cwd=harness.ROOT, capture_output=True, text=True).stdout.strip()
+            return subprocess.run(["git", *args], cwd=liveserver.ROOT, capture_output=True, text=True).stdout.strip()
 
         cpu_model = next(
             (

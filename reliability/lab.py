@@ -15,10 +15,11 @@ from pathlib import Path
 
 import psycopg
 
-from bench.harness import app_env, manage
+from bench.harness import app_env
 from reliability import checks
 from reliability.client import Client, Ledger
 from reliability.pgcluster import PgCluster
+from scripts.liveserver import manage
 
 ADMIN_USERNAME = "reladmin"
 TEMPLATE_DB = "devlab_template"

@@ -16,9 +16,10 @@ import time
 import traceback
 from pathlib import Path
 
-from bench.harness import ROOT
-from reliability import scenarios, servers
+from reliability import scenarios
 from reliability.lab import Lab, Result
+from scripts import liveserver
+from scripts.liveserver import ROOT
 
 #: Whole-run limit: whatever hangs, the run ends and every process is stopped.
 RUN_LIMIT_SECONDS = 900
@@ -120,11 +121,11 @@ def main(argv: list[str] | None = None) -> int:
                     traceback.print_exc()
                     results.append(Result(name, problems=[f"scenario crashed: {exc!r}"]))
                 finally:
-                    servers.stop_all()
+                    liveserver.stop_all()
                 if results:
                     print(f"  -> {'PASS' if results[-1].ok else 'FAIL'} ({results[-1].seconds:.0f} s)", flush=True)
     finally:
-        servers.stop_all()
+        liveserver.stop_all()
         signal.alarm(0)
 
     print()

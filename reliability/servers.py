@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from scripts.liveserver import GunicornServer, free_port, stop_all  # noqa: F401 - the runner stops them all
+from scripts.liveserver import GunicornServer, free_port
 
 
 class Instance(GunicornServer):
