@@ -66,6 +66,13 @@ class Action(models.TextChoices):
     USER_UPDATED = "user_updated", _("User updated")
     USER_DELETED = "user_deleted", _("User deleted")
     ACCESS_DENIED = "access_denied", _("Access denied")
+    PASSWORD_CHANGE_FAILED = "password_change_failed", _("Password change failed")
+    PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset requested")
+    PASSWORD_RESET_DONE = "password_reset_done", _("Password reset done")
+    MFA_ENABLED = "mfa_enabled", _("Two-factor login enabled")
+    MFA_DISABLED = "mfa_disabled", _("Two-factor login disabled")
+    MFA_FAILED = "mfa_failed", _("Second factor failed")
+    RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
 
 
 class TargetType(models.TextChoices):
