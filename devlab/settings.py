@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 
+from devlab import keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -30,6 +32,30 @@ if not SECRET_KEY:
     # Local development only: a fixed, visibly insecure key so that sessions,
     # tokens and the audit chain survive a restart of `make run`.
     SECRET_KEY = "django-insecure-devlab-local-development-only"  # noqa: S105 - DEBUG only
+
+# Keys of their own for the JWTs and the audit chain; each is derived from
+# SECRET_KEY with its own label when unset (devlab/keys.py, audit/chain.py), so
+# that no value of one signs for another.
+_jwt_key = env.str("JWT_SIGNING_KEY", default="")
+JWT_SIGNING_KEY = _jwt_key or keys.derive(SECRET_KEY, keys.JWT_KEY_LABEL)
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+
+if not DEBUG:
+    # A guessable key lets anyone forge sessions, admin JWTs and audit rows:
+    # refuse it with one clear line, as a missing one.
+    for _name, _value in (
+        ("SECRET_KEY", SECRET_KEY),
+        ("JWT_SIGNING_KEY", _jwt_key),
+        ("AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY),
+    ):
+        _reason = keys.weakness(_value) if _value else None
+        if _value and _name != "SECRET_KEY" and _value == SECRET_KEY:
+            _reason = "it is SECRET_KEY itself; leave it empty to derive one"
+        if _reason:
+            sys.exit(
+                f"DevLab configuration error: {_name} cannot be used because {_reason}. "
+                "Generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
@@ -146,7 +172,7 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,  # the login view sends user_logged_in, which updates it
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": SECRET_KEY,
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
@@ -251,11 +277,11 @@ STORAGES = {
 }
 
 # ---------------------------------------------------------------- audit
-# HMAC key of the audit chain (audit/chain.py); derived from SECRET_KEY when
-# empty. New rows are signed with it. After a rotation, the keys older rows
+# AUDIT_SIGNING_KEY (read above, with the other keys) is the HMAC key of the
+# audit chain (audit/chain.py); derived from SECRET_KEY when empty. New rows
+# are signed with it. After a rotation, the keys older rows
 # were signed with go in AUDIT_PREVIOUS_SIGNING_KEYS (comma-separated, newest
 # first) so that verify_audit still checks them (docs/operations.md).
-AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_PREVIOUS_SIGNING_KEYS = env.list("AUDIT_PREVIOUS_SIGNING_KEYS", default=[])
 AUDIT_LOG_FILE = env.str("AUDIT_LOG_FILE", default="")
 

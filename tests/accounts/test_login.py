@@ -37,7 +37,7 @@ def test_login_returns_a_bearer_token_pair_and_the_access_lifetime(api_client, u
     assert set(body) == {"access", "refresh", "token_type", "expires_in"}
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()
-    access = jwt.decode(body["access"], settings.SECRET_KEY, algorithms=["HS256"])
+    access = jwt.decode(body["access"], settings.JWT_SIGNING_KEY, algorithms=["HS256"])
     assert access["token_type"] == "access"
     assert access["user_id"] == str(user.pk)
     assert access["exp"] - access["iat"] == body["expires_in"]
