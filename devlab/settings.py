@@ -296,12 +296,12 @@ LOGGING = {
         "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
         **(
             {
+                # Every worker appends whole lines; logrotate renames the file
+                # and the workers follow (docs/operations.md).
                 "audit_file": {
-                    "class": "logging.handlers.RotatingFileHandler",
+                    "class": "devlab.logging.AppendFileHandler",
                     "formatter": "json",
                     "filename": AUDIT_LOG_FILE,
-                    "maxBytes": 50 * 1024 * 1024,
-                    "backupCount": 10,
                     "encoding": "utf-8",
                 }
             }
