@@ -1,6 +1,6 @@
 from django.apps import AppConfig, apps
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class AuditConfig(AppConfig):
@@ -34,3 +34,9 @@ class AuditConfig(AppConfig):
             ]
         for signal, receiver, sender in connections:
             signal.connect(receiver, sender=sender, dispatch_uid=f"audit.{receiver.__name__}", weak=False)
+
+        # After migrate, the audit tables of a runtime role are append-only again
+        # (a new one got full rights from the default privileges): audit/dbroles.py.
+        from audit import dbroles
+
+        post_migrate.connect(dbroles.reapply_after_migrate, sender=self, dispatch_uid="audit.dbroles", weak=False)
