@@ -136,6 +136,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Longest password accepted; PBKDF2 has no length cap of its own (unlike bcrypt).
 PASSWORD_MAX_LENGTH = 4096
 
+# Where a session login lands without ?next= (the browsable API's /api-auth/login/;
+# Django's default, /accounts/profile/, does not exist here).
+LOGIN_REDIRECT_URL = "/api/"
+
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 
@@ -204,7 +208,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+    # persistAuthorization stays off: it would keep the pasted bearer token in
+    # localStorage, readable by any script of this origin long after the tab closes.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayRequestDuration": True},
 }
 
 # ---------------------------------------------------------------- HTTP
