@@ -171,7 +171,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "devlab.parsers.JSONParser",  # refuses duplicate keys and too deep nesting (400)
         "rest_framework.parsers.FormParser",
         "devlab.parsers.MultiPartParser",  # refuses parts that name no field
     ],
