@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "devlab.http.RequestContextMiddleware",
     "devlab.http.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "devlab.csp.ContentSecurityPolicyMiddleware",  # above WhiteNoise: static files get it too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "devlab.errors.ApiErrorMiddleware",
@@ -79,7 +80,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # drf_spectacular/redoc.html without Google Fonts or inline script (devlab/csp.py).
+        "DIRS": [BASE_DIR / "devlab" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -220,6 +222,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=1024 * 1024)
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+
+# Content-Security-Policy of every response (devlab/csp.py): everything is
+# served by DevLab itself, so 'self' only, no inline script and no eval.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",  # Swagger UI's icons are data: SVGs in its CSS
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "worker-src": "'self' blob:",  # ReDoc's search index runs in a worker made from a blob
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# Pages of third-party UIs that write inline styles (Swagger UI, ReDoc, the
+# browsable API and its login): there style-src adds 'unsafe-inline'; see devlab/csp.py.
+CSP_INLINE_STYLE_PATHS = ["/docs", "/redoc", "/api/", "/api-auth/"]
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
