@@ -1,6 +1,7 @@
 """Accounts endpoints under /api/auth/: HTTP in and out, decisions in accounts.services."""
 
 from django.contrib.auth import update_session_auth_hash
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -20,7 +21,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -44,6 +45,7 @@ from accounts.serializers import (
 from accounts.tokens import access_token_seconds
 from devlab.filters import FilterSet
 from devlab.pagination import CreatedAtCursorPagination
+from devlab.parsers import JSONParser
 from devlab.throttling import AnonRateThrottle, ScopedRateThrottle
 
 RETRY_AFTER = OpenApiParameter(
@@ -100,8 +102,8 @@ def _attempted_username(request) -> str:
     """The username of a request refused before validation, made safe to record."""
     try:
         username = request.data.get("username", "")
-    except (exceptions.ParseError, exceptions.UnsupportedMediaType, AttributeError):
-        return ""
+    except (exceptions.ParseError, exceptions.UnsupportedMediaType, SuspiciousOperation, AttributeError):
+        return ""  # SuspiciousOperation: Django refused the body (too many fields), devlab.errors.client_error
     return username.replace("\x00", "")[:150] if isinstance(username, str) else ""
 
 

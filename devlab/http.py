@@ -12,7 +12,7 @@ from django.conf import settings
 from devlab import context
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9\-_.:]{1,128}$")
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9\-_.:]{1,128}")
 USER_AGENT_MAX_LENGTH = 256
 
 request_logger = logging.getLogger("devlab.request")
@@ -60,7 +60,7 @@ def client_ip(request) -> str | None:
 def request_id_for(request) -> str:
     """The client's X-Request-ID when it is well-formed, else a new UUID."""
     supplied = request.META.get("HTTP_X_REQUEST_ID", "")
-    return supplied if _REQUEST_ID_RE.match(supplied) else str(uuid.uuid4())
+    return supplied if _REQUEST_ID_RE.fullmatch(supplied) else str(uuid.uuid4())
 
 
 class RequestContextMiddleware:

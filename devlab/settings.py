@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "devlab.http.RequestContextMiddleware",
     "devlab.http.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "devlab.csp.ContentSecurityPolicyMiddleware",  # above WhiteNoise: static files get it too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "devlab.errors.ApiErrorMiddleware",
@@ -105,7 +106,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # drf_spectacular/redoc.html without Google Fonts or inline script (devlab/csp.py).
+        "DIRS": [BASE_DIR / "devlab" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -162,6 +164,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Longest password accepted; PBKDF2 has no length cap of its own (unlike bcrypt).
 PASSWORD_MAX_LENGTH = 4096
 
+# Where a session login lands without ?next= (the browsable API's /api-auth/login/;
+# Django's default, /accounts/profile/, does not exist here).
+LOGIN_REDIRECT_URL = "/api/"
+
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 
@@ -193,7 +199,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "devlab.parsers.JSONParser",  # refuses duplicate keys and too deep nesting (400)
         "rest_framework.parsers.FormParser",
         "devlab.parsers.MultiPartParser",  # refuses parts that name no field
     ],
@@ -230,7 +236,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+    # persistAuthorization stays off: it would keep the pasted bearer token in
+    # localStorage, readable by any script of this origin long after the tab closes.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayRequestDuration": True},
 }
 
 # ---------------------------------------------------------------- HTTP
@@ -240,6 +248,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=1024 * 1024)
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+
+# Content-Security-Policy of every response (devlab/csp.py): everything is
+# served by DevLab itself, so 'self' only, no inline script and no eval.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",  # Swagger UI's icons are data: SVGs in its CSS
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "worker-src": "'self' blob:",  # ReDoc's search index runs in a worker made from a blob
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# Pages of third-party UIs that write inline styles (Swagger UI, ReDoc, the
+# browsable API and its login): there style-src adds 'unsafe-inline'; see devlab/csp.py.
+CSP_INLINE_STYLE_PATHS = ["/docs", "/redoc", "/api/", "/api-auth/"]
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
