@@ -9,6 +9,7 @@ the admin's transaction rolls back).
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -146,8 +147,12 @@ class UserAdmin(DjangoUserAdmin):
 
     def user_change_password(self, request, id, form_url=""):
         # Django's view refuses unless has_change_permission(request, user); the
-        # service refuses again after the save, which the transaction then undoes.
+        # service is asked too, before the form is saved, and keeps the rows
+        # locked until this transaction ends.
         with transaction.atomic():
+            target = self.get_object(request, unquote(id))
+            if request.method == "POST" and target is not None:
+                services.user_admin_check(actor=request.user, user=target)
             response = super().user_change_password(request, id, form_url)
             if request.method == "POST" and response.status_code == 302:
                 services.user_admin_set_password(actor=request.user, user=User.objects.get(pk=id))

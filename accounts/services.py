@@ -323,14 +323,18 @@ def _lock_rights(actor: User | None, user: User) -> None:
         actor.refresh_from_db(fields=_STATE_FIELDS)
 
 
+@transaction.atomic
 def user_admin_check(*, actor: User | None, user: User, changes: Mapping[str, object] | None = None) -> None:
     """Raises ``AdminRightsForbidden`` or ``AdminRightsConflict`` if ``actor`` may not make ``changes`` to ``user``.
 
     ``changes`` maps the names of changed fields to their new values (as an
-    admin's edit would set them). The admin site asks this when it validates
-    the change form; ``user_admin_update`` asks again with the rows locked.
+    admin's edit would set them). The admin site asks this before it saves
+    (validating the change form, before the password form); ``user_admin_update``
+    asks again. The rows stay locked (``_lock_rights``) until the caller's
+    transaction ends, so what was allowed stays allowed until the save.
     """
     changes = changes or {}
+    _lock_rights(actor, user)
     _require_manage(actor, user)
     granted = sorted(RIGHTS_FIELDS.intersection(changes))
     if granted and not user_can_grant_rights(actor=actor):
@@ -421,7 +425,6 @@ def user_admin_update(*, actor: User, user: User, changes: Mapping[str, object])
     ``user_updated``. An admin keeps the Administrators group whatever
     ``groups`` says, a non-admin never has it; deactivation revokes refresh tokens.
     """
-    _lock_rights(actor, user)
     user_admin_check(actor=actor, user=user, changes=changes)
     changes = dict(changes)
     staff = bool(changes.pop("is_staff", user.is_staff))
