@@ -474,8 +474,8 @@ def user_admin_set_password(*, actor: User, user: User) -> None:
     """Records a password set by an admin (the admin form saved it) and revokes the user's tokens.
 
     Refuses (``AdminRightsForbidden``) a superuser's password set by anyone but
-    a superuser: the caller runs the save and this in one transaction, which
-    the refusal rolls back.
+    a superuser. The admin site asks ``user_admin_check`` before its form saves
+    and calls this after, in the same transaction, which a refusal rolls back.
     """
     _lock_rights(actor, user)
     _require_manage(actor, user)
