@@ -15,7 +15,8 @@ user_signed_up = Signal()
 #: password was checked. kwargs: ``username`` (as attempted, may be empty).
 login_throttled = Signal()
 
-#: A refresh token was revoked by logout. kwargs: ``user``.
+#: A refresh token was revoked by logout. kwargs: ``user``, optional ``actor``
+#: (an admin who logged ``user`` out everywhere; the user themself when absent).
 user_logged_out = Signal()
 
 #: A blacklisted or rotated-out refresh token was presented; every

@@ -290,7 +290,10 @@ def _rights_change_responses(conflict: str) -> dict:
     return {
         200: UserSerializer,
         401: UNAUTHORIZED,
-        403: FORBIDDEN,
+        403: OpenApiResponse(
+            FORBIDDEN.response,
+            description="Not an admin, or the user is a superuser and you are not one.",
+        ),
         404: OpenApiResponse(DETAIL, description="No such user"),
         409: OpenApiResponse(DETAIL, description=conflict),
         429: THROTTLED,
@@ -327,6 +330,8 @@ class UserAdminViewSet(AdminOnlyMixin, viewsets.GenericViewSet, mixins.ListModel
         user = self.get_object()
         try:
             service(actor=request.user, user=user)
+        except services.AdminRightsForbidden as exc:
+            self.permission_denied(request, message=str(exc))  # 403, audited as access_denied
         except services.AdminRightsConflict as exc:
             raise Conflict(str(exc)) from None
         return Response(UserSerializer(user).data)

@@ -42,9 +42,9 @@ def record_signup(sender, user, **kwargs):
     audit_record(action=Action.SIGNUP, actor=user, target=user)
 
 
-def record_logout(sender, user, **kwargs):
-    """logout: accounts.signals.user_logged_out (a refresh token revoked)."""
-    audit_record(action=Action.LOGOUT, actor=user, target=user)
+def record_logout(sender, user, actor=None, **kwargs):
+    """logout: accounts.signals.user_logged_out; the actor is the user, or the admin who logged them out."""
+    audit_record(action=Action.LOGOUT, actor=actor or user, target=user)
 
 
 def record_token_reuse(sender, user, **kwargs):
