@@ -13,7 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import PUBLIC_FIELDS, Action, AuditEntry
-from audit.services import REASON_HASH, audit_record, audit_seed
+from audit.services import REASON_HASH, audit_record
+from demo.services import audit_seed
 from tests.audit.triggers import triggers_lifted
 from tests.factories import UserFactory
 
