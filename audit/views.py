@@ -1,9 +1,5 @@
 """The audit API under /api/audit/: read-only, admins only."""
 
-import csv
-import json
-from collections.abc import Iterable, Iterator
-
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -23,20 +19,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import AdminOnlyMixin
-from audit import selectors
+from audit import export
 from audit.filters import AuditEntryFilter
 from audit.models import PUBLIC_FIELDS, AuditEntry, entry_document
 from audit.serializers import AuditEntrySerializer, ExportQuerySerializer, VerifyResultSerializer
 from audit.services import audit_verify
 from devlab.pagination import CreatedAtCursorPagination
 
-EXPORT_CHUNK_SIZE = 2000
-# Rows per chunk handed to the server: fewer, larger writes than one per row.
-EXPORT_ROWS_PER_WRITE = 500
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
-# A spreadsheet runs a cell that starts with one of these as a formula
-# (OWASP "CSV injection"); usernames and user agents are attacker-chosen.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 _detail = inline_serializer("AuditErrorDetail", {"detail": serializers.CharField()})
 UNAUTHORIZED = OpenApiResponse(_detail, description="Missing, invalid or expired credentials.")
@@ -62,45 +52,6 @@ class ErrorsAsJsonNegotiation(DefaultContentNegotiation):
     def select_renderer(self, request, renderers, format_suffix=None):
         renderer = renderers[0]
         return renderer, renderer.media_type
-
-
-def _csv_cell(value) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class _Line:
-    """A file-like ``write`` that returns what it was given (for csv.writer)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows: Iterable[dict]) -> Iterator[str]:
-    writer = csv.writer(_Line())
-    yield writer.writerow(PUBLIC_FIELDS)
-    for row in rows:
-        document = entry_document(row)
-        yield writer.writerow([_csv_cell(document[name]) for name in PUBLIC_FIELDS])
-
-
-def _jsonl_lines(rows: Iterable[dict]) -> Iterator[str]:
-    for row in rows:
-        yield json.dumps(entry_document(row), ensure_ascii=False) + "\n"
-
-
-def _batched(lines: Iterator[str]) -> Iterator[str]:
-    batch = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) == EXPORT_ROWS_PER_WRITE:
-            yield "".join(batch)
-            batch = []
-    if batch:
-        yield "".join(batch)
 
 
 @extend_schema_view(
@@ -147,8 +98,8 @@ class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
             "The entries matching the same filters as the list, oldest first (by time, then id; sort by id "
             "to check the chain), "
             "streamed as CSV or JSON Lines with `Content-Disposition: attachment`. JSONL lines carry "
-            "the exact stored values; CSV cells starting with `= + - @` get a leading `'` so that "
-            "a spreadsheet does not run them."
+            "the exact stored values; CSV cells starting with `= + - @` (or their full-width forms) or with "
+            "whitespace get a leading `'` so that a spreadsheet does not run them."
         ),
         filters=True,
         parameters=[ExportQuerySerializer],
@@ -172,11 +123,9 @@ class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         export_format = query.validated_data["format"]
-        rows = self.filter_queryset(self.get_queryset()).order_by("created_at", "id").values(*PUBLIC_FIELDS)
-        lines = (_csv_lines if export_format == "csv" else _jsonl_lines)(
-            selectors.stream(rows, chunk_size=EXPORT_CHUNK_SIZE)
-        )
-        response = StreamingHttpResponse(_batched(lines), content_type=CONTENT_TYPES[export_format])
+        entries = self.filter_queryset(self.get_queryset()).order_by("created_at", "id")
+        lines = export.LINES[export_format](export.export_documents(entries))
+        response = StreamingHttpResponse(export.batched(lines), content_type=CONTENT_TYPES[export_format])
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{export_format}"'
         return response

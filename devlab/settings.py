@@ -6,6 +6,7 @@ read when present. The README's configuration table lists every variable.
 
 import sys
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 import environ
@@ -80,6 +81,14 @@ INSTALLED_APPS = [
     "notes",
     "audit",
 ]
+# Demo data (demo/: seed_demo, seed_audit) appends validly chained, back-dated
+# audit rows and accounts with a known password: development and benchmarks
+# only. On by default with DEBUG (where the app is present: the production
+# image leaves demo/ out, .dockerignore); DEVLAB_DEMO=True turns it on with
+# DEBUG off, for the benchmarks' and screenshots' seeding commands.
+DEVLAB_DEMO = env.bool("DEVLAB_DEMO", default=DEBUG and find_spec("demo") is not None)
+if DEVLAB_DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "devlab.http.RequestContextMiddleware",
