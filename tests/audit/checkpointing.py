@@ -59,8 +59,9 @@ def swap_rows(first_id: int, second_id: int) -> None:
     a = AuditEntry.objects.filter(id=first_id).values(*columns).get()
     b = AuditEntry.objects.filter(id=second_id).values(*columns).get()
     assignments = ", ".join(f"{name} = %s" for name in columns)
-    sql(f"UPDATE audit_auditentry SET {assignments} WHERE id = %s", [*(b[c] for c in columns), first_id])  # noqa: S608
+    sql("UPDATE audit_auditentry SET prev_hash = 'swapping' WHERE id = %s", [first_id])  # unique prev_hash
     sql(f"UPDATE audit_auditentry SET {assignments} WHERE id = %s", [*(a[c] for c in columns), second_id])  # noqa: S608
+    sql(f"UPDATE audit_auditentry SET {assignments} WHERE id = %s", [*(b[c] for c in columns), first_id])  # noqa: S608
 
 
 def insert_forged(entry_id: int, prev_hash: str) -> None:
