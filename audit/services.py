@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from itertools import islice
 
@@ -174,6 +174,8 @@ class VerifyResult:
     checked: int
     first_bad_id: int | None = None
     reason: str | None = None
+    #: The latest signed checkpoint the table was held against (AUDIT.md 10): its tree size.
+    checkpoint: int | None = None
 
 
 REASON_HASH = "hash does not match the row: the row was changed, or forged without the key"
@@ -193,10 +195,31 @@ def audit_verify(
     memory stays flat whatever its size. ``progress(checked)`` is called every
     ``progress_every`` rows.
     """
+    from audit import checkpoints  # it imports this module's keys
+
     keys = verification_keys()
+    latest = checkpoints.latest_checkpoint()
     rows = selectors.stream(AuditEntry.objects.order_by("id").values_list(*_VERIFY_COLUMNS), chunk_size=chunk_size)
+    if latest is None:
+        with closing(rows):
+            return _verify_rows(rows, keys, progress, progress_every)
+    # The walk also recomputes the root of the first tree_size rows: rows cut off the
+    # end, or a chain re-signed with the HMAC key after an edit, fail here.
+    watch = checkpoints.CheckpointWatch(latest, _VERIFY_COLUMNS)
     with closing(rows):
-        return _verify_rows(rows, keys, progress, progress_every)
+        result = _verify_rows(watch.rows(rows), keys, progress, progress_every)
+    if not result.ok:
+        return replace(result, checkpoint=latest.tree_size)
+    problem = watch.problem()
+    if problem is None:
+        return replace(result, checkpoint=latest.tree_size)
+    return VerifyResult(
+        ok=False,
+        checked=result.checked,
+        first_bad_id=watch.first_changed_id,
+        reason=problem,
+        checkpoint=latest.tree_size,
+    )
 
 
 def _signed_with(keys: list[bytes], row: Mapping, likely: int) -> int | None:

@@ -320,6 +320,18 @@ STORAGES = {
 # first) so that verify_audit still checks them (docs/operations.md).
 AUDIT_PREVIOUS_SIGNING_KEYS = env.list("AUDIT_PREVIOUS_SIGNING_KEYS", default=[])
 AUDIT_LOG_FILE = env.str("AUDIT_LOG_FILE", default="")
+# Signed checkpoints of the audit log's Merkle tree (AUDIT.md section 10,
+# docs/audit-verification.md). The origin names the log and its key; only the
+# checkpointer (manage.py audit_checkpoint) reads the private key file, never
+# the web processes. Each checkpoint is also written to AUDIT_CHECKPOINT_DIR,
+# to be shipped off the database host.
+AUDIT_LOG_ORIGIN = env.str("AUDIT_LOG_ORIGIN", default="devlab.local/audit")
+AUDIT_CHECKPOINT_KEY_FILE = env.str("AUDIT_CHECKPOINT_KEY_FILE", default="")
+AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default="")
+AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=60)
+# The verifier keys (public) that verify_audit accepts checkpoints from;
+# empty: the first checkpoint's key (list old and new keys after a rotation).
+AUDIT_CHECKPOINT_VERIFIER_KEYS = env.list("AUDIT_CHECKPOINT_VERIFIER_KEYS", default=[])
 
 # ---------------------------------------------------------------- logging
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

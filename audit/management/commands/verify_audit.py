@@ -37,12 +37,15 @@ class Command(BaseCommand):
         progress.update(result.checked)
         progress.finish()
         if not result.ok:
-            raise CommandError(
-                f"Audit chain BROKEN at row {result.first_bad_id}: {result.reason} ({result.checked:,} rows examined)."
-            )
+            where = f"at row {result.first_bad_id}" if result.first_bad_id is not None else "against its checkpoint"
+            raise CommandError(f"Audit chain BROKEN {where}: {result.reason} ({result.checked:,} rows examined).")
         head = AuditEntry.objects.order_by("-id").values("id", "hash").first()
         summary = f"Audit chain intact: {result.checked:,} rows checked."
         if head is not None:
             summary += f" Head: row {head['id']}, hash {head['hash']}."
+        if result.checkpoint is not None:
+            summary += f" The first {result.checkpoint:,} entries give the latest signed checkpoint's root."
+        else:
+            summary += " No signed checkpoint yet (manage.py audit_checkpoint)."
         if verbosity >= 1:
             self.stdout.write(self.style.SUCCESS(summary))
