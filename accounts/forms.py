@@ -5,32 +5,44 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from accounts import lockout, signals
-from accounts.models import User
-from devlab.http import client_ip
+from accounts import lockout
+from accounts.login import login_attempt
 
 
 class LockoutFormMixin:
-    """The per-username-and-IP lockout of ``accounts.lockout`` around a login form's ``clean``."""
+    """A login form's ``clean`` as an ``accounts.login.login_attempt``: one lockout and one audit
+    with the API login.
+
+    Django's username field sets ``max_length`` for the browser only (no
+    validator), so an over-long name is a failed login here too (audited, counted).
+    """
 
     def clean(self):
-        username = self.cleaned_data.get("username") or ""
-        ip = client_ip(self.request)
+        username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not username or not password:
+            return super().clean()  # a field error already; no password is checked
         try:
-            failures = lockout.check(username=username, ip=ip)
+            self._attempt = login_attempt(request=self.request, username=username)
         except lockout.LockedOut as locked:
-            signals.login_throttled.send(sender=User, username=username)
             raise ValidationError(
                 _("Too many failed logins. Try again in %(seconds)s seconds."), params={"seconds": locked.retry_after}
             ) from None
         try:
             cleaned = super().clean()
         except ValidationError:
-            lockout.record_failure(username=username, ip=ip)
+            self._attempt.failed()
             raise
-        if failures:
-            lockout.reset(username=username, ip=ip)
+        if self.get_user() is not None:
+            self._attempt.succeeded()
         return cleaned
+
+    def confirm_login_allowed(self, user):
+        try:
+            super().confirm_login_allowed(user)
+        except ValidationError:
+            # The password was right, yet no login (a non-admin at the admin site).
+            self._attempt.refused()
+            raise
 
 
 class LockoutAdminAuthenticationForm(LockoutFormMixin, AdminAuthenticationForm):

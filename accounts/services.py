@@ -21,10 +21,10 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import lockout, signals
+from accounts import signals
+from accounts.login import login_attempt
 from accounts.models import User
 from accounts.tokens import PresentedRefreshToken
-from devlab.http import client_ip
 
 TAKEN = {
     "username": _("A user with that username already exists."),
@@ -35,6 +35,10 @@ INVALID_REFRESH = _("Token is invalid, expired or revoked.")
 
 class InvalidCredentials(Exception):
     """Unknown username, wrong password or inactive user: deliberately indistinguishable."""
+
+
+class WrongPassword(Exception):
+    """The user's current password, asked to confirm a change, was wrong."""
 
 
 class RefreshTokenReused(TokenError):
@@ -84,25 +88,19 @@ def user_signup(*, username: str, email: str, password: str) -> User:
 def user_log_in(*, request: HttpRequest, username: str, password: str) -> RefreshToken:
     """Checks a username and password and issues a refresh token (with its access token).
 
-    Refused without checking the password (``lockout.LockedOut``, and a
-    ``login_throttled`` signal) while the username is locked out for the
-    client's IP. Otherwise Django's ``authenticate`` decides (sending
+    A ``login.login_attempt``: refused without checking the password
+    (``lockout.LockedOut``) while the username is locked out for the client's
+    network. Otherwise Django's ``authenticate`` decides (sending
     ``user_login_failed`` on failure); a failure counts towards the lockout and
-    raises ``InvalidCredentials``, a success clears the count (if there is one) and sends
+    raises ``InvalidCredentials``, a success clears the count and sends
     ``user_logged_in`` (which also updates ``last_login``).
     """
-    ip = client_ip(request)
-    try:
-        failures = lockout.check(username=username, ip=ip)
-    except lockout.LockedOut:
-        signals.login_throttled.send(sender=User, username=username)
-        raise
+    attempt = login_attempt(request=request, username=username)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        lockout.record_failure(username=username, ip=ip)
+        attempt.failed()
         raise InvalidCredentials
-    if failures:
-        lockout.reset(username=username, ip=ip)
+    attempt.succeeded()
     with transaction.atomic():
         refresh = RefreshToken.for_user(user)
         user_logged_in.send(sender=User, request=request, user=user)
@@ -213,13 +211,31 @@ def user_update_profile(*, user: User, email: str) -> User:
 def user_change_password(*, user: User, new_password: str) -> None:
     """Sets ``user``'s password, revokes all their refresh tokens, sends ``password_changed``.
 
-    The caller has checked the old password and the validators.
+    The caller has checked the old password (``user_change_own_password``) and the validators.
     """
     user.set_password(new_password)
     with transaction.atomic():
         user.save(update_fields=["password"])
         user_revoke_tokens(user=user)
         signals.password_changed.send(sender=User, actor=user, user=user)
+
+
+def user_change_own_password(*, request: HttpRequest, user: User, old_password: str, new_password: str) -> None:
+    """Changes ``user``'s password after checking the old one, as a ``login.login_attempt``.
+
+    The old password is a password check like a login's, so it is guarded the
+    same way: ``lockout.LockedOut`` (without checking it) while the user is
+    locked out for the client's network; a wrong one counts towards that
+    lockout, sends ``password_change_failed`` and raises ``WrongPassword``.
+    The new password has passed the validators (the serializer's job).
+    """
+    attempt = login_attempt(request=request, username=user.get_username())
+    if not user.check_password(old_password):
+        attempt.failed()
+        signals.password_change_failed.send(sender=User, user=user)
+        raise WrongPassword
+    attempt.succeeded()
+    user_change_password(user=user, new_password=new_password)
 
 
 # ---------------------------------------------------------------- user administration

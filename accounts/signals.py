@@ -11,8 +11,10 @@ from django.dispatch import Signal
 #: A new account was created through signup. kwargs: ``user``.
 user_signed_up = Signal()
 
-#: A login was refused by the lockout or the login rate limit, before any
-#: password was checked. kwargs: ``username`` (as attempted, may be empty).
+#: A login (or another check of a password, such as a password change) was
+#: refused by the lockout or a rate limit, before any secret was checked; sent
+#: at most once a minute per client network and username (``accounts.login``).
+#: kwargs: ``username`` (as attempted, may be empty).
 login_throttled = Signal()
 
 #: A refresh token was revoked by logout. kwargs: ``user``.
@@ -25,6 +27,9 @@ refresh_token_reused = Signal()
 
 #: A password was changed. kwargs: ``actor``, ``user``.
 password_changed = Signal()
+
+#: A password change was refused: the old password was wrong. kwargs: ``user``.
+password_change_failed = Signal()
 
 #: A user changed their own profile. kwargs: ``user``, ``fields`` (names changed).
 profile_updated = Signal()

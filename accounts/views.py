@@ -27,7 +27,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from accounts import lockout, services, signals
+from accounts import lockout, services
+from accounts.login import login_throttled
 from accounts.models import User
 from accounts.permissions import AdminOnlyMixin
 from accounts.schema import BAD_REQUEST, DETAIL, FORBIDDEN, THROTTLED, UNAUTHORIZED
@@ -44,7 +45,7 @@ from accounts.serializers import (
 from accounts.tokens import access_token_seconds
 from devlab.filters import FilterSet
 from devlab.pagination import CreatedAtCursorPagination
-from devlab.throttling import AnonRateThrottle, ScopedRateThrottle
+from devlab.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
 RETRY_AFTER = OpenApiParameter(
     "Retry-After",
@@ -143,7 +144,7 @@ class LoginView(_AnonymousEndpoint):
         return Response(body)
 
     def throttled(self, request, wait):
-        signals.login_throttled.send(sender=User, username=_attempted_username(request))
+        login_throttled(request=request._request, username=_attempted_username(request))
         super().throttled(request, wait)
 
 
@@ -232,10 +233,17 @@ class MeView(GenericAPIView):
         return Response(UserSerializer(user).data)
 
 
+# The failure counters and the password_change_failed row must persist although the request fails.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class PasswordChangeView(GenericAPIView):
-    """Every refresh token of yours is revoked; log in again with the new password."""
+    """Every refresh token of yours is revoked; log in again with the new password. A wrong old
+    password counts towards the login lockout (`LOGIN_FAILURE_LIMIT`): then 429, even with the
+    right one, until `LOGIN_LOCKOUT_MINUTES` have passed; a per-user rate (`THROTTLE_PASSWORD`)
+    applies too."""
 
     serializer_class = PasswordChangeSerializer
+    throttle_classes = (UserRateThrottle, ScopedRateThrottle)
+    throttle_scope = "password"
 
     @extend_schema(
         summary="Change your password",
@@ -245,15 +253,32 @@ class PasswordChangeView(GenericAPIView):
             401: UNAUTHORIZED,
             429: THROTTLED,
         },
+        parameters=[RETRY_AFTER],
     )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.user_change_password(user=request.user, new_password=serializer.validated_data["new_password"])
+        data = serializer.validated_data
+        try:
+            services.user_change_own_password(
+                request=request._request,
+                user=request.user,
+                old_password=data["old_password"],
+                new_password=data["new_password"],
+            )
+        except lockout.LockedOut as exc:
+            raise exceptions.Throttled(exc.retry_after, _("Too many failed logins.")) from exc
+        except services.WrongPassword as exc:
+            message = _("Your old password was entered incorrectly.")
+            raise exceptions.ValidationError({"old_password": [message]}) from exc
         if isinstance(request.successful_authenticator, SessionAuthentication):
             # Keep the browsable API's session (Django ends sessions on a password change).
             update_session_auth_hash(request, request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def throttled(self, request, wait):
+        login_throttled(request=request._request, username=request.user.get_username())
+        super().throttled(request, wait)
 
 
 class Conflict(exceptions.APIException):

@@ -57,6 +57,11 @@ def record_password_changed(sender, actor, user, **kwargs):
     audit_record(action=Action.PASSWORD_CHANGED, target=user, **_actor_kwargs(actor))
 
 
+def record_password_change_failed(sender, user, **kwargs):
+    """password_change_failed: accounts.signals.password_change_failed (a wrong old password)."""
+    audit_record(action=Action.PASSWORD_CHANGE_FAILED, actor=user, target=user)
+
+
 def record_profile_updated(sender, user, fields=(), **kwargs):
     """profile_updated: accounts.signals.profile_updated; detail names the changed fields."""
     audit_record(action=Action.PROFILE_UPDATED, actor=user, target=user, detail=_fields_detail(fields))

@@ -181,6 +181,7 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="1000/min"),
         "login": env.str("THROTTLE_LOGIN", default="30/min"),
+        "password": env.str("THROTTLE_PASSWORD", default="10/min"),
     },
     "EXCEPTION_HANDLER": "devlab.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
