@@ -6,13 +6,9 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.forms import LockoutAdminAuthenticationForm
 from accounts.models import User
 
 FLAG_SERVICES = {"is_staff", "is_superuser"}
-
-
-admin.site.login_form = LockoutAdminAuthenticationForm
 
 
 @admin.register(User)

@@ -8,7 +8,9 @@ fraction of a second and should not hold database locks meanwhile.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -21,7 +23,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import signals
+from accounts import mfa, signals
 from accounts.login import login_attempt
 from accounts.models import User
 from accounts.tokens import PresentedRefreshToken
@@ -85,7 +87,15 @@ def user_signup(*, username: str, email: str, password: str) -> User:
     return user
 
 
-def user_log_in(*, request: HttpRequest, username: str, password: str) -> RefreshToken:
+@dataclass(frozen=True)
+class MfaChallenge:
+    """A right password of a user with two-factor login: the login waits for the second factor."""
+
+    mfa_token: str
+    expires_in: int
+
+
+def user_log_in(*, request: HttpRequest, username: str, password: str) -> RefreshToken | MfaChallenge:
     """Checks a username and password and issues a refresh token (with its access token).
 
     A ``login.login_attempt``: refused without checking the password
@@ -94,17 +104,52 @@ def user_log_in(*, request: HttpRequest, username: str, password: str) -> Refres
     ``user_login_failed`` on failure); a failure counts towards the lockout and
     raises ``InvalidCredentials``, a success clears the count and sends
     ``user_logged_in`` (which also updates ``last_login``).
+
+    With two-factor login on, a right password is not yet a success: it
+    returns an ``MfaChallenge`` for ``user_log_in_second_factor`` and leaves
+    the failure count as it is, so a known password buys no extra code guesses.
     """
     attempt = login_attempt(request=request, username=username)
     user = authenticate(request, username=username, password=password)
     if user is None:
         attempt.failed()
         raise InvalidCredentials
+    if mfa.mfa_enabled(user):
+        return MfaChallenge(mfa_token=mfa.mfa_token_issue(user=user), expires_in=settings.MFA_TOKEN_SECONDS)
     attempt.succeeded()
+    return _complete_login(request=request, user=user)
+
+
+def _complete_login(*, request: HttpRequest, user: User, recovery_code: bool = False) -> RefreshToken:
     with transaction.atomic():
         refresh = RefreshToken.for_user(user)
+        if recovery_code:
+            signals.recovery_code_used.send(sender=User, user=user)
         user_logged_in.send(sender=User, request=request, user=user)
     return refresh
+
+
+def user_log_in_second_factor(*, request: HttpRequest, mfa_token: str, code: str) -> RefreshToken:
+    """Completes a two-factor login: the ``mfa_token`` of a right password and a TOTP or recovery code.
+
+    Raises ``mfa.InvalidMfaToken`` for a bad, expired or used token. Then a
+    ``login.login_attempt`` of that user (``lockout.LockedOut`` without
+    checking the code): a wrong, replayed or used code counts towards the
+    same lockout as a wrong password, sends ``mfa_failed`` and raises
+    ``InvalidCredentials``. A right one uses up the token, clears the count and
+    logs in (``user_logged_in``; ``recovery_code_used`` too for a recovery code).
+    """
+    user, nonce = mfa.mfa_token_read(mfa_token)
+    attempt = login_attempt(request=request, username=user.get_username())
+    method = mfa.mfa_verify(user=user, code=code)
+    if method is None:
+        attempt.failed()
+        signals.mfa_failed.send(sender=User, user=user)
+        raise InvalidCredentials
+    if not mfa.mfa_token_use(nonce):
+        raise mfa.InvalidMfaToken
+    attempt.succeeded()
+    return _complete_login(request=request, user=user, recovery_code=method == "recovery")
 
 
 def token_refresh(*, refresh: str) -> RefreshToken:
@@ -236,6 +281,18 @@ def user_change_own_password(*, request: HttpRequest, user: User, old_password: 
         raise WrongPassword
     attempt.succeeded()
     user_change_password(user=user, new_password=new_password)
+
+
+def user_mfa_disable(*, request: HttpRequest, user: User, password: str) -> bool:
+    """Turns ``user``'s two-factor login off after checking their password, as a
+    ``login.login_attempt`` (``lockout.LockedOut``; a wrong password counts and
+    raises ``WrongPassword``). Returns whether it was on (``mfa_disabled`` is sent then)."""
+    attempt = login_attempt(request=request, username=user.get_username())
+    if not user.check_password(password):
+        attempt.failed()
+        raise WrongPassword
+    attempt.succeeded()
+    return mfa.mfa_turn_off(actor=user, user=user)
 
 
 # ---------------------------------------------------------------- user administration

@@ -51,3 +51,17 @@ user_deleted = Signal()
 #: An authenticated user was refused (403) on an admin-only endpoint.
 #: kwargs: ``user``, ``method``, ``path``.
 access_denied = Signal()
+
+#: Two-factor login was turned on (an authenticator confirmed). kwargs: ``user``.
+mfa_enabled = Signal()
+
+#: Two-factor login was turned off. kwargs: ``actor`` (the user, or ``None`` for
+#: the operator's ``mfa_reset``), ``user``.
+mfa_disabled = Signal()
+
+#: A second-factor code was refused at a login: wrong, replayed or already used.
+#: kwargs: ``user``. Never the code.
+mfa_failed = Signal()
+
+#: A recovery code completed a login (and is now used up). kwargs: ``user``.
+recovery_code_used = Signal()
