@@ -17,11 +17,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
-from accounts.forms import LockoutAdminAuthenticationForm
 from accounts.models import User
-
-admin.site.login_form = LockoutAdminAuthenticationForm
-
 
 def requested_changes(form) -> dict:
     """What a submitted change form asks for: its changed fields' new values, and the

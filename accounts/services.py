@@ -8,7 +8,9 @@ fraction of a second and should not hold database locks meanwhile.
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,10 +24,10 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import lockout, signals
+from accounts import mfa, signals
+from accounts.login import login_attempt
 from accounts.models import User
 from accounts.tokens import PresentedRefreshToken
-from devlab.http import client_ip
 
 TAKEN = {
     "username": _("A user with that username already exists."),
@@ -36,6 +38,10 @@ INVALID_REFRESH = _("Token is invalid, expired or revoked.")
 
 class InvalidCredentials(Exception):
     """Unknown username, wrong password or inactive user: deliberately indistinguishable."""
+
+
+class WrongPassword(Exception):
+    """The user's current password, asked to confirm a change, was wrong."""
 
 
 class RefreshTokenReused(TokenError):
@@ -82,32 +88,69 @@ def user_signup(*, username: str, email: str, password: str) -> User:
     return user
 
 
-def user_log_in(*, request: HttpRequest, username: str, password: str) -> RefreshToken:
+@dataclass(frozen=True)
+class MfaChallenge:
+    """A right password of a user with two-factor login: the login waits for the second factor."""
+
+    mfa_token: str
+    expires_in: int
+
+
+def user_log_in(*, request: HttpRequest, username: str, password: str) -> RefreshToken | MfaChallenge:
     """Checks a username and password and issues a refresh token (with its access token).
 
-    Refused without checking the password (``lockout.LockedOut``, and a
-    ``login_throttled`` signal) while the username is locked out for the
-    client's IP. Otherwise Django's ``authenticate`` decides (sending
+    A ``login.login_attempt``: refused without checking the password
+    (``lockout.LockedOut``) while the username is locked out for the client's
+    network. Otherwise Django's ``authenticate`` decides (sending
     ``user_login_failed`` on failure); a failure counts towards the lockout and
-    raises ``InvalidCredentials``, a success clears the count (if there is one) and sends
+    raises ``InvalidCredentials``, a success clears the count and sends
     ``user_logged_in`` (which also updates ``last_login``).
+
+    With two-factor login on, a right password is not yet a success: it
+    returns an ``MfaChallenge`` for ``user_log_in_second_factor`` and leaves
+    the failure count as it is, so a known password buys no extra code guesses.
     """
-    ip = client_ip(request)
-    try:
-        failures = lockout.check(username=username, ip=ip)
-    except lockout.LockedOut:
-        signals.login_throttled.send(sender=User, username=username)
-        raise
+    attempt = login_attempt(request=request, username=username)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        lockout.record_failure(username=username, ip=ip)
+        attempt.failed()
         raise InvalidCredentials
-    if failures:
-        lockout.reset(username=username, ip=ip)
+    if mfa.mfa_enabled(user):
+        return MfaChallenge(mfa_token=mfa.mfa_token_issue(user=user), expires_in=settings.MFA_TOKEN_SECONDS)
+    attempt.succeeded()
+    return _complete_login(request=request, user=user)
+
+
+def _complete_login(*, request: HttpRequest, user: User, recovery_code: bool = False) -> RefreshToken:
     with transaction.atomic():
         refresh = RefreshToken.for_user(user)
+        if recovery_code:
+            signals.recovery_code_used.send(sender=User, user=user)
         user_logged_in.send(sender=User, request=request, user=user)
     return refresh
+
+
+def user_log_in_second_factor(*, request: HttpRequest, mfa_token: str, code: str) -> RefreshToken:
+    """Completes a two-factor login: the ``mfa_token`` of a right password and a TOTP or recovery code.
+
+    Raises ``mfa.InvalidMfaToken`` for a bad, expired or used token. Then a
+    ``login.login_attempt`` of that user (``lockout.LockedOut`` without
+    checking the code): a wrong, replayed or used code counts towards the
+    same lockout as a wrong password, sends ``mfa_failed`` and raises
+    ``InvalidCredentials``. A right one uses up the token, clears the count and
+    logs in (``user_logged_in``; ``recovery_code_used`` too for a recovery code).
+    """
+    user, nonce = mfa.mfa_token_read(mfa_token)
+    attempt = login_attempt(request=request, username=user.get_username())
+    method = mfa.mfa_verify(user=user, code=code)
+    if method is None:
+        attempt.failed()
+        signals.mfa_failed.send(sender=User, user=user)
+        raise InvalidCredentials
+    if not mfa.mfa_token_use(nonce):
+        raise mfa.InvalidMfaToken
+    attempt.succeeded()
+    return _complete_login(request=request, user=user, recovery_code=method == "recovery")
 
 
 def token_refresh(*, refresh: str) -> RefreshToken:
@@ -224,13 +267,43 @@ def user_update_profile(*, user: User, email: str) -> User:
 def user_change_password(*, user: User, new_password: str) -> None:
     """Sets ``user``'s password, revokes all their refresh tokens, sends ``password_changed``.
 
-    The caller has checked the old password and the validators.
+    The caller has checked the old password (``user_change_own_password``) and the validators.
     """
     user.set_password(new_password)
     with transaction.atomic():
         user.save(update_fields=["password"])
         user_revoke_tokens(user=user)
         signals.password_changed.send(sender=User, actor=user, user=user)
+
+
+def user_change_own_password(*, request: HttpRequest, user: User, old_password: str, new_password: str) -> None:
+    """Changes ``user``'s password after checking the old one, as a ``login.login_attempt``.
+
+    The old password is a password check like a login's, so it is guarded the
+    same way: ``lockout.LockedOut`` (without checking it) while the user is
+    locked out for the client's network; a wrong one counts towards that
+    lockout, sends ``password_change_failed`` and raises ``WrongPassword``.
+    The new password has passed the validators (the serializer's job).
+    """
+    attempt = login_attempt(request=request, username=user.get_username())
+    if not user.check_password(old_password):
+        attempt.failed()
+        signals.password_change_failed.send(sender=User, user=user)
+        raise WrongPassword
+    attempt.succeeded()
+    user_change_password(user=user, new_password=new_password)
+
+
+def user_mfa_disable(*, request: HttpRequest, user: User, password: str) -> bool:
+    """Turns ``user``'s two-factor login off after checking their password, as a
+    ``login.login_attempt`` (``lockout.LockedOut``; a wrong password counts and
+    raises ``WrongPassword``). Returns whether it was on (``mfa_disabled`` is sent then)."""
+    attempt = login_attempt(request=request, username=user.get_username())
+    if not user.check_password(password):
+        attempt.failed()
+        raise WrongPassword
+    attempt.succeeded()
+    return mfa.mfa_turn_off(actor=user, user=user)
 
 
 # ---------------------------------------------------------------- user administration

@@ -11,8 +11,10 @@ from django.dispatch import Signal
 #: A new account was created through signup. kwargs: ``user``.
 user_signed_up = Signal()
 
-#: A login was refused by the lockout or the login rate limit, before any
-#: password was checked. kwargs: ``username`` (as attempted, may be empty).
+#: A login (or another check of a password, such as a password change) was
+#: refused by the lockout or a rate limit, before any secret was checked; sent
+#: at most once a minute per client network and username (``accounts.login``).
+#: kwargs: ``username`` (as attempted, may be empty).
 login_throttled = Signal()
 
 #: A refresh token was revoked by logout. kwargs: ``user``, optional ``actor``
@@ -26,6 +28,9 @@ refresh_token_reused = Signal()
 
 #: A password was changed. kwargs: ``actor``, ``user``.
 password_changed = Signal()
+
+#: A password change was refused: the old password was wrong. kwargs: ``user``.
+password_change_failed = Signal()
 
 #: A user changed their own profile. kwargs: ``user``, ``fields`` (names changed).
 profile_updated = Signal()
@@ -47,3 +52,17 @@ user_deleted = Signal()
 #: An authenticated user was refused (403) on an admin-only endpoint.
 #: kwargs: ``user``, ``method``, ``path``.
 access_denied = Signal()
+
+#: Two-factor login was turned on (an authenticator confirmed). kwargs: ``user``.
+mfa_enabled = Signal()
+
+#: Two-factor login was turned off. kwargs: ``actor`` (the user, or ``None`` for
+#: the operator's ``mfa_reset``), ``user``.
+mfa_disabled = Signal()
+
+#: A second-factor code was refused at a login: wrong, replayed or already used.
+#: kwargs: ``user``. Never the code.
+mfa_failed = Signal()
+
+#: A recovery code completed a login (and is now used up). kwargs: ``user``.
+recovery_code_used = Signal()

@@ -57,6 +57,31 @@ def record_password_changed(sender, actor, user, **kwargs):
     audit_record(action=Action.PASSWORD_CHANGED, target=user, **_actor_kwargs(actor))
 
 
+def record_password_change_failed(sender, user, **kwargs):
+    """password_change_failed: accounts.signals.password_change_failed (a wrong old password)."""
+    audit_record(action=Action.PASSWORD_CHANGE_FAILED, actor=user, target=user)
+
+
+def record_mfa_enabled(sender, user, **kwargs):
+    """mfa_enabled: accounts.signals.mfa_enabled."""
+    audit_record(action=Action.MFA_ENABLED, actor=user, target=user)
+
+
+def record_mfa_disabled(sender, actor, user, **kwargs):
+    """mfa_disabled: accounts.signals.mfa_disabled (actor "cli" for mfa_reset)."""
+    audit_record(action=Action.MFA_DISABLED, target=user, **_actor_kwargs(actor))
+
+
+def record_mfa_failed(sender, user, **kwargs):
+    """mfa_failed: accounts.signals.mfa_failed; never the code."""
+    audit_record(action=Action.MFA_FAILED, actor=user, target=user)
+
+
+def record_recovery_code_used(sender, user, **kwargs):
+    """recovery_code_used: accounts.signals.recovery_code_used; never the code."""
+    audit_record(action=Action.RECOVERY_CODE_USED, actor=user, target=user)
+
+
 def record_profile_updated(sender, user, fields=(), **kwargs):
     """profile_updated: accounts.signals.profile_updated; detail names the changed fields."""
     audit_record(action=Action.PROFILE_UPDATED, actor=user, target=user, detail=_fields_detail(fields))

@@ -42,7 +42,16 @@ from devlab.http import USER_AGENT_MAX_LENGTH
 logger = logging.getLogger("audit")
 
 #: Events of requests that fail: their rows must survive the request's rollback.
-FAILURE_ACTIONS = frozenset({Action.LOGIN_FAILED, Action.LOGIN_THROTTLED, Action.TOKEN_REUSE, Action.ACCESS_DENIED})
+FAILURE_ACTIONS = frozenset(
+    {
+        Action.LOGIN_FAILED,
+        Action.LOGIN_THROTTLED,
+        Action.TOKEN_REUSE,
+        Action.ACCESS_DENIED,
+        Action.PASSWORD_CHANGE_FAILED,
+        Action.MFA_FAILED,
+    }
+)
 
 #: ``actor_username`` of changes made on the command line.
 CLI_USERNAME = "cli"

@@ -64,7 +64,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_apps.DevLabAdminConfig",  # django.contrib.admin with the two-factor admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "notes",
     "audit",
@@ -103,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() for session logins
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -180,6 +183,18 @@ LOGIN_REDIRECT_URL = "/api/"
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 
+# ---------------------------------------------------------------- two-factor login (accounts/mfa.py)
+# Admins without two-factor get 403 code "mfa_required" from admin endpoints.
+MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=False)
+# How long the mfa_token of a right password waits for its second factor.
+MFA_TOKEN_SECONDS = env.int("MFA_TOKEN_SECONDS", default=300)
+# RFC 6238 as authenticator apps do it (django-otp's defaults: SHA-1, 6 digits,
+# 30 s, one step either side). No drift learning: the window stays one step.
+OTP_TOTP_ISSUER = "DevLab"
+OTP_TOTP_SYNC = False
+# The secret never shows in the admin (the TOTP device admin is not registered either).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("ACCESS_TOKEN_MINUTES", default=5)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=7)),
@@ -222,6 +237,7 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="1000/min"),
         "login": env.str("THROTTLE_LOGIN", default="30/min"),
+        "password": env.str("THROTTLE_PASSWORD", default="10/min"),
     },
     "EXCEPTION_HANDLER": "devlab.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
