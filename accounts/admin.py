@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import services
 from accounts.models import User
 
+
 def requested_changes(form) -> dict:
     """What a submitted change form asks for: its changed fields' new values, and the
     rights fields (``services.RIGHTS_FIELDS``) posted although the form does not have
