@@ -5,7 +5,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
+from accounts import services, token_admin  # noqa: F401 - registers the token admins
 from accounts.forms import LockoutAdminAuthenticationForm
 from accounts.models import User
 

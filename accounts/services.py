@@ -19,11 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import lockout, signals
 from accounts.models import User
-from accounts.tokens import PresentedRefreshToken
+from accounts.tokens import PresentedRefreshToken, RefreshToken
 from devlab.http import client_ip
 
 TAKEN = {
