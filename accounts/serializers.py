@@ -166,3 +166,13 @@ class PasswordChangeSerializer(serializers.Serializer):
     def validate_new_password(self, value: str) -> str:
         _check_password_rules(value, self.context["request"].user)
         return value
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64, help_text=_("The uid of the reset link's query."))
+    token = serializers.CharField(max_length=128, help_text=_("The token of the reset link's query."))
+    new_password = NewPasswordField()

@@ -46,3 +46,10 @@ user_deleted = Signal()
 #: An authenticated user was refused (403) on an admin-only endpoint.
 #: kwargs: ``user``, ``method``, ``path``.
 access_denied = Signal()
+
+#: A password-reset email was asked for an address that has an account
+#: (nothing is sent for an unknown address). kwargs: ``user``.
+password_reset_requested = Signal()
+
+#: A password-reset token set a new password. kwargs: ``actor`` (the user), ``user``.
+password_reset_done = Signal()

@@ -20,6 +20,8 @@ class AuditConfig(AppConfig):
             (account_signals.user_logged_out, receivers.record_logout, None),
             (account_signals.refresh_token_reused, receivers.record_token_reuse, None),
             (account_signals.password_changed, receivers.record_password_changed, None),
+            (account_signals.password_reset_requested, receivers.record_password_reset_requested, None),
+            (account_signals.password_reset_done, receivers.record_password_reset_done, None),
             (account_signals.profile_updated, receivers.record_profile_updated, None),
             (account_signals.user_promoted, receivers.record_user_promoted, None),
             (account_signals.user_demoted, receivers.record_user_demoted, None),

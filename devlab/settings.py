@@ -139,6 +139,15 @@ PASSWORD_MAX_LENGTH = 4096
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 
+# Password reset (accounts.services.password_reset_*): Django's token
+# generator, whose tokens die with the password they were issued for.
+PASSWORD_RESET_MINUTES = env.int("PASSWORD_RESET_MINUTES", default=60)
+PASSWORD_RESET_TIMEOUT = PASSWORD_RESET_MINUTES * 60  # Django's name, in seconds
+# The link mailed to the user; {uid} and {token} are filled in, {origin} is
+# this server's scheme and host (as ALLOWED_HOSTS validated it). Set an
+# absolute URL of your front end in production.
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="{origin}/reset-password?uid={uid}&token={token}")
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("ACCESS_TOKEN_MINUTES", default=5)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=7)),
@@ -181,6 +190,8 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="1000/min"),
         "login": env.str("THROTTLE_LOGIN", default="30/min"),
+        "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
+        "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
     },
     "EXCEPTION_HANDLER": "devlab.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -206,6 +217,14 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
 }
+
+# ---------------------------------------------------------------- email
+# smtp://user:password@host:587 (smtp+tls://, smtp+ssl://), consolemail:// (print
+# to stdout), dummymail:// (drop). Sent from a background thread, bounded by
+# EMAIL_TIMEOUT, so a slow server never holds a response.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))  # django-environ's documented idiom
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DevLab <noreply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # ---------------------------------------------------------------- HTTP
 # Request bodies above this size get 413 (devlab.errors.ApiErrorMiddleware).
