@@ -221,8 +221,9 @@ SPECTACULAR_SETTINGS = {
 # ---------------------------------------------------------------- email
 # smtp://user:password@host:587 (smtp+tls://, smtp+ssl://), consolemail:// (print
 # to stdout), dummymail:// (drop). Sent from a background thread, bounded by
-# EMAIL_TIMEOUT, so a slow server never holds a response.
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))  # django-environ's documented idiom
+# EMAIL_TIMEOUT, so a slow server never holds a response. The console is the
+# default only with DEBUG: it would put reset links in a production log.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DevLab <noreply@localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 

@@ -266,6 +266,4 @@ def test_both_operations_are_in_the_schema(api_client):
     assert "Retry-After" in reset["responses"]["429"]["headers"]
     body = paths[CONFIRM_URL]["post"]
     assert set(body["responses"]) >= {"204", "400", "429"}
-    assert body["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "PasswordResetConfirmRequest"
-    )
+    assert body["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("PasswordResetConfirmRequest")
