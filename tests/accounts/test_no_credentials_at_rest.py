@@ -7,7 +7,8 @@ csv and jsonl exports, the JSON log lines (request log and audit mirror) and
 a dump of every database table. None may hold a JWT-shaped string, a token
 the run was issued, a password or a password hash.
 
-Adding a flow is one function: decorate it with ``@step``; it drives the API
+The reset mail itself is the one place its token may be (it is read from
+``mail.outbox``, not scanned). Adding a flow is one function: decorate it with ``@step``; it drives the API
 through ``run`` and declares what it was handed with ``run.secret(...)``.
 Responses that issue a credential are read with ``run.issuing(...)``, every
 other response with ``run.shown(...)`` (which scans it too).
@@ -15,12 +16,14 @@ other response with ``run.shown(...)`` (which scans it too).
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 from django.conf import settings
 from django.contrib import admin
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -40,7 +43,9 @@ from tests.accounts.helpers import (
 
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 HASH_PREFIXES = ("pbkdf2_sha256$", "pbkdf2_sha1$", "md5$", "argon2$", "bcrypt$")
-PASSWORDS = ["first Passphrase of Mallory 71", "second Passphrase of Mallory 72"]
+PASSWORDS = ["first Passphrase of Mallory 71", "second Passphrase of Mallory 72", "third Passphrase of Mallory 73"]
+RESET_URL = "/api/auth/password-reset/"
+RESET_CONFIRM_URL = "/api/auth/password-reset/confirm/"
 
 
 @dataclass
@@ -136,16 +141,41 @@ def change_password(run: Run) -> None:
     run.state["tokens"] = run.issuing("login new password", response, "access", "refresh")
 
 
+def _wait_for_mail(count: int) -> mail.EmailMessage:
+    """The password-reset mail is sent by a background thread."""
+    deadline = time.monotonic() + 20
+    while len(mail.outbox) < count:
+        assert time.monotonic() < deadline, "no reset mail arrived"
+        time.sleep(0.05)
+    return mail.outbox[count - 1]
+
+
+@step
+def reset_password(run: Run) -> None:
+    sent = len(mail.outbox)
+    run.shown("reset unknown", run.api.post(RESET_URL, {"email": "nobody@example.com"}, format="json"), 202)
+    run.shown("reset", run.api.post(RESET_URL, {"email": "mallory@example.org"}, format="json"), 202)
+    message = _wait_for_mail(sent + 1)
+    link = re.search(r"uid=(?P<uid>[\w-]+)&token=(?P<token>[\w-]+)", message.body).groupdict()
+    run.secret("reset token", link["token"])
+    run.secret("reset password", PASSWORDS[2])
+    data = {**link, "new_password": PASSWORDS[2]}
+    run.shown("reset confirm", run.api.post(RESET_CONFIRM_URL, data, format="json"), 204)
+    run.shown("reset confirm again", run.api.post(RESET_CONFIRM_URL, data, format="json"), 400)
+    response = run.api.post(LOGIN_URL, {"username": "mallory", "password": PASSWORDS[2]}, format="json")
+    run.state["tokens"] = run.issuing("login after reset", response, "access", "refresh")
+
+
 @step
 def log_out(run: Run) -> None:
     tokens = run.state["tokens"]
     client = run.bearer(tokens["access"])
     run.shown("logout", client.post(LOGOUT_URL, {"refresh": tokens["refresh"]}, format="json"), 204)
-    response = run.api.post(LOGIN_URL, {"username": "mallory", "password": PASSWORDS[1]}, format="json")
+    response = run.api.post(LOGIN_URL, {"username": "mallory", "password": PASSWORDS[2]}, format="json")
     tokens = run.issuing("login before logout-all", response, "access", "refresh")
     run.shown("logout-all", run.bearer(tokens["access"]).post(LOGOUT_ALL_URL), 204)
     # A live session is left behind on purpose: the dump must not hold it either.
-    response = run.api.post(LOGIN_URL, {"username": "mallory", "password": PASSWORDS[1]}, format="json")
+    response = run.api.post(LOGIN_URL, {"username": "mallory", "password": PASSWORDS[2]}, format="json")
     run.state["tokens"] = run.issuing("live session", response, "access", "refresh")
 
 
@@ -256,6 +286,7 @@ def test_a_full_run_leaves_no_credential_in_admin_pages_responses_logs_exports_o
     assert any('"logger": "devlab.request"' in line for line in log_lines)
     assert any('"logger": "audit"' in line and "login_success" in line for line in log_lines)
     assert "token_reuse" in run.surfaces["response audit export jsonl"]
+    assert "password_reset_done" in run.surfaces["response audit export csv"]
     assert "response admin /admin/token_blacklist/outstandingtoken/" in run.surfaces
     found = {where: hits for where, text in run.surfaces.items() if (hits := leaks(text, run.secrets))}
     assert found == {}
