@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
+from accounts import services, token_admin  # noqa: F401 - registers the token admins
 from accounts.models import User
 
 

@@ -210,3 +210,13 @@ class RecoveryCodesSerializer(serializers.Serializer):
 
 class MfaDisableSerializer(serializers.Serializer):
     password = PasswordField()
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64, help_text=_("The uid of the reset link's query."))
+    token = serializers.CharField(max_length=128, help_text=_("The token of the reset link's query."))
+    new_password = NewPasswordField()

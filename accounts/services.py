@@ -6,34 +6,45 @@ Passwords are hashed before a transaction opens: PBKDF2 takes a noticeable
 fraction of a second and should not hold database locks meanwhile.
 """
 
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
-from django.contrib.auth import authenticate, user_logged_in
+from django.contrib.auth import authenticate, password_validation, user_logged_in
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import mfa, signals
 from accounts.login import login_attempt
 from accounts.models import User
-from accounts.tokens import PresentedRefreshToken
+from accounts.tokens import PresentedRefreshToken, RefreshToken
+from devlab import background
+
+logger = logging.getLogger("accounts")
 
 TAKEN = {
     "username": _("A user with that username already exists."),
     "email": _("A user with that email already exists."),
 }
 INVALID_REFRESH = _("Token is invalid, expired or revoked.")
+INVALID_RESET = _("This password reset link is invalid, used or expired.")
 
 
 class InvalidCredentials(Exception):
@@ -304,6 +315,97 @@ def user_mfa_disable(*, request: HttpRequest, user: User, password: str) -> bool
         raise WrongPassword
     attempt.succeeded()
     return mfa.mfa_turn_off(actor=user, user=user)
+
+
+# ---------------------------------------------------------------- password reset
+# Django's token generator: an HMAC (SECRET_KEY) of the user's id, password
+# hash, last login and email and of the time it was made, valid for
+# PASSWORD_RESET_TIMEOUT seconds (PASSWORD_RESET_MINUTES). Nothing is stored:
+# setting a password (or logging in) changes what the HMAC covers, so a token
+# is single use and dies with the password it was issued for.
+
+#: Languages the reset email is written in (templates/accounts/email/<language>/).
+RESET_EMAIL_LANGUAGES = ("en", "pt-br")
+
+
+def password_reset_request(*, email: str, url_template: str) -> None:
+    """Mails a reset link to the active account with ``email``, if there is one.
+
+    Returns at once, having done the same for every address: the lookup, the
+    ``password_reset_requested`` signal and the mail happen in a background
+    thread (``_password_reset_mail``), so neither the answer nor its time
+    says whether the address has an account. ``url_template`` is the link
+    with ``{uid}`` and ``{token}`` to fill in; the email is written in the
+    active language.
+    """
+    task = partial(_password_reset_mail, email=email, url_template=url_template, language=translation.get_language())
+    background.run_after_commit(task, name="password-reset-mail")
+
+
+def _reset_recipient(email: str) -> User | None:
+    user = User.objects.by_email(email).filter(is_active=True).first()
+    return user if user is not None and user.has_usable_password() else None
+
+
+def _password_reset_mail(*, email: str, url_template: str, language: str | None) -> None:
+    """The work of ``password_reset_request``; a failed send is logged (never the link)."""
+    user = _reset_recipient(email)
+    if user is None:
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = url_template.format(uid=uid, token=default_token_generator.make_token(user))
+    with transaction.atomic():
+        signals.password_reset_requested.send(sender=User, user=user)
+    language = language if language in RESET_EMAIL_LANGUAGES else RESET_EMAIL_LANGUAGES[0]
+    context = {"username": user.get_username(), "link": link, "minutes": settings.PASSWORD_RESET_MINUTES}
+    with translation.override(language):
+        templates = f"accounts/email/{language}/password_reset"
+        subject = " ".join(render_to_string(f"{templates}_subject.txt", context).split())
+        message = EmailMultiAlternatives(subject, render_to_string(f"{templates}.txt", context), to=[user.email])
+        message.attach_alternative(render_to_string(f"{templates}.html", context), "text/html")
+    try:
+        message.send()
+    except Exception as exc:  # SMTP, DNS, TLS, timeouts: the user simply gets no mail
+        logger.error(
+            "password reset email could not be sent",
+            extra={"user_id": user.pk, "error": f"{type(exc).__name__}: {exc}"[:300]},
+        )
+
+
+def _reset_user(uid: str) -> User | None:
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uid)))
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+    return User.objects.filter(pk=pk, is_active=True).first()
+
+
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Sets a new password with a reset link's ``uid`` and ``token``; revokes every refresh token.
+
+    Raises ``ValidationError`` on ``token`` when the link is invalid, used,
+    expired or its user inactive, and on ``new_password`` when Django's
+    validators refuse it. Sends ``password_reset_done``. The token is checked
+    again under a lock on the user's row, so of two requests with one token
+    only one sets a password.
+    """
+    user = _reset_user(uid)
+    if user is None or not default_token_generator.check_token(user, token):
+        raise ValidationError({"token": [INVALID_RESET]})
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    hashed = make_password(new_password)  # before the lock: PBKDF2 is slow
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user.pk, is_active=True).first()
+        if user is None or not default_token_generator.check_token(user, token):
+            raise ValidationError({"token": [INVALID_RESET]})
+        user.password = hashed
+        user.save(update_fields=["password"])
+        user_revoke_tokens(user=user)
+        signals.password_reset_done.send(sender=User, actor=user, user=user)
+    return user
 
 
 # ---------------------------------------------------------------- user administration

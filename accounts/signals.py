@@ -66,3 +66,10 @@ mfa_failed = Signal()
 
 #: A recovery code completed a login (and is now used up). kwargs: ``user``.
 recovery_code_used = Signal()
+
+#: A password-reset email was asked for an address that has an account
+#: (nothing is sent for an unknown address). kwargs: ``user``.
+password_reset_requested = Signal()
+
+#: A password-reset token set a new password. kwargs: ``actor`` (the user), ``user``.
+password_reset_done = Signal()

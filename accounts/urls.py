@@ -19,4 +19,10 @@ urlpatterns: list = [
     path("auth/logout-all/", views.LogoutAllView.as_view(), name="auth-logout-all"),
     path("auth/me/", views.MeView.as_view(), name="auth-me"),
     path("auth/password/", views.PasswordChangeView.as_view(), name="auth-password"),
+    path("auth/password-reset/", views.PasswordResetView.as_view(), name="auth-password-reset"),
+    path(
+        "auth/password-reset/confirm/",
+        views.PasswordResetConfirmView.as_view(),
+        name="auth-password-reset-confirm",
+    ),
 ]

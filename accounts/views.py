@@ -1,5 +1,8 @@
 """Accounts endpoints under /api/auth/: HTTP in and out, decisions in accounts.services."""
 
+import hashlib
+
+from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,8 +20,9 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
     extend_schema_view,
+    inline_serializer,
 )
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
@@ -41,6 +45,8 @@ from accounts.serializers import (
     MfaChallengeSerializer,
     MfaDisableSerializer,
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
     RecoveryCodesSerializer,
     RefreshedTokensSerializer,
     RefreshSerializer,
@@ -54,7 +60,7 @@ from accounts.tokens import access_token_seconds
 from devlab.filters import FilterSet
 from devlab.pagination import CreatedAtCursorPagination
 from devlab.parsers import JSONParser
-from devlab.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
+from devlab.throttling import AnonRateThrottle, FixedWindowThrottle, ScopedRateThrottle, UserRateThrottle
 
 RETRY_AFTER = OpenApiParameter(
     "Retry-After",
@@ -432,6 +438,85 @@ class PasswordChangeView(GenericAPIView):
     def throttled(self, request, wait):
         login_throttled(request=request._request, username=request.user.get_username())
         super().throttled(request, wait)
+
+
+class PasswordResetEmailThrottle(FixedWindowThrottle):
+    """``THROTTLE_PASSWORD_RESET_EMAIL`` per address asked for, from any IP: nobody can mail-bomb a user."""
+
+    scope = "password_reset_email"
+
+    def get_cache_key(self, request, view):
+        email = request.data.get("email") if hasattr(request.data, "get") else None
+        if not isinstance(email, str) or not email.strip():
+            return None  # the serializer answers 400
+        # Hashed: the cache holds no address, and any address makes a valid key.
+        ident = hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def _reset_url_template(request) -> str:
+    """``PASSWORD_RESET_URL`` with ``{origin}`` filled in (Host was checked against ALLOWED_HOSTS)."""
+    origin = request.build_absolute_uri("/").rstrip("/")
+    return settings.PASSWORD_RESET_URL.replace("{origin}", origin)
+
+
+class PasswordResetView(_AnonymousEndpoint):
+    """The same answer, in about the same time, whether or not the address has an account: the email
+    (a link carrying `uid` and `token`, valid for `PASSWORD_RESET_MINUTES`) is sent in the background.
+    Limited per client IP (`THROTTLE_PASSWORD_RESET`) and per address (`THROTTLE_PASSWORD_RESET_EMAIL`)."""
+
+    serializer_class = PasswordResetSerializer
+    throttle_classes = (AnonRateThrottle, ScopedRateThrottle, PasswordResetEmailThrottle)
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        summary="Ask for a password reset email",
+        responses={
+            202: OpenApiResponse(
+                inline_serializer("PasswordResetAccepted", {"detail": serializers.CharField()}),
+                description="Accepted; an email goes out if the address has an account.",
+            ),
+            400: BAD_REQUEST,
+            429: THROTTLED,
+        },
+        parameters=[RETRY_AFTER],
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(
+            email=serializer.validated_data["email"], url_template=_reset_url_template(request)
+        )
+        detail = _("If an account has this email address, a password reset link is on its way to it.")
+        return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(_AnonymousEndpoint):
+    """Sets a new password with the `uid` and `token` of a reset link. A token works once, and no
+    longer once the password has changed or `PASSWORD_RESET_MINUTES` have passed. Every refresh
+    token of the account is revoked."""
+
+    serializer_class = PasswordResetConfirmSerializer
+
+    @extend_schema(
+        summary="Set a new password with a reset link",
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                BAD_REQUEST.response, description="Invalid, used or expired link, or a weak new password."
+            ),
+            429: THROTTLED,
+        },
+        parameters=[RETRY_AFTER],
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.password_reset_confirm(**serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _field_errors(exc) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class Conflict(exceptions.APIException):

@@ -25,6 +25,8 @@ class AuditConfig(AppConfig):
             (account_signals.mfa_disabled, receivers.record_mfa_disabled, None),
             (account_signals.mfa_failed, receivers.record_mfa_failed, None),
             (account_signals.recovery_code_used, receivers.record_recovery_code_used, None),
+            (account_signals.password_reset_requested, receivers.record_password_reset_requested, None),
+            (account_signals.password_reset_done, receivers.record_password_reset_done, None),
             (account_signals.profile_updated, receivers.record_profile_updated, None),
             (account_signals.user_promoted, receivers.record_user_promoted, None),
             (account_signals.user_demoted, receivers.record_user_demoted, None),

@@ -82,6 +82,16 @@ def record_recovery_code_used(sender, user, **kwargs):
     audit_record(action=Action.RECOVERY_CODE_USED, actor=user, target=user)
 
 
+def record_password_reset_requested(sender, user, **kwargs):
+    """password_reset_requested: accounts.signals.password_reset_requested; no actor (anyone may ask)."""
+    audit_record(action=Action.PASSWORD_RESET_REQUESTED, target=user)
+
+
+def record_password_reset_done(sender, actor, user, **kwargs):
+    """password_reset_done: accounts.signals.password_reset_done; never the token."""
+    audit_record(action=Action.PASSWORD_RESET_DONE, actor=actor, target=user)
+
+
 def record_profile_updated(sender, user, fields=(), **kwargs):
     """profile_updated: accounts.signals.profile_updated; detail names the changed fields."""
     audit_record(action=Action.PROFILE_UPDATED, actor=user, target=user, detail=_fields_detail(fields))

@@ -195,6 +195,15 @@ OTP_TOTP_SYNC = False
 # The secret never shows in the admin (the TOTP device admin is not registered either).
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
+# Password reset (accounts.services.password_reset_*): Django's token
+# generator, whose tokens die with the password they were issued for.
+PASSWORD_RESET_MINUTES = env.int("PASSWORD_RESET_MINUTES", default=60)
+PASSWORD_RESET_TIMEOUT = PASSWORD_RESET_MINUTES * 60  # Django's name, in seconds
+# The link mailed to the user; {uid} and {token} are filled in, {origin} is
+# this server's scheme and host (as ALLOWED_HOSTS validated it). Set an
+# absolute URL of your front end in production.
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="{origin}/reset-password?uid={uid}&token={token}")
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("ACCESS_TOKEN_MINUTES", default=5)),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("REFRESH_TOKEN_DAYS", default=7)),
@@ -238,6 +247,8 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="1000/min"),
         "login": env.str("THROTTLE_LOGIN", default="30/min"),
         "password": env.str("THROTTLE_PASSWORD", default="10/min"),
+        "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
+        "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
     },
     "EXCEPTION_HANDLER": "devlab.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -265,6 +276,15 @@ SPECTACULAR_SETTINGS = {
     # localStorage, readable by any script of this origin long after the tab closes.
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayRequestDuration": True},
 }
+
+# ---------------------------------------------------------------- email
+# smtp://user:password@host:587 (smtp+tls://, smtp+ssl://), consolemail:// (print
+# to stdout), dummymail:// (drop). Sent from a background thread, bounded by
+# EMAIL_TIMEOUT, so a slow server never holds a response. The console is the
+# default only with DEBUG: it would put reset links in a production log.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DevLab <noreply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # ---------------------------------------------------------------- HTTP
 # Request bodies above this size get 413 (devlab.errors.ApiErrorMiddleware).

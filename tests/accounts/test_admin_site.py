@@ -96,7 +96,8 @@ def test_other_edits_in_the_form_are_audited_as_user_updated(panel, user):
 
 def test_setting_a_password_in_the_admin_revokes_refresh_tokens(panel, user):
     from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from accounts.tokens import RefreshToken
 
     RefreshToken.for_user(user)
     new = "an entirely new passphrase 42"
