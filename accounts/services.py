@@ -288,6 +288,16 @@ def user_deactivate(*, actor: User | None, user: User) -> User:
 
 
 @transaction.atomic
+def user_unlock(*, actor: User | None, user: User) -> None:
+    """Clears ``user``'s login lockout for every client IP and sends ``user_unlocked``.
+
+    Idempotent: unlocking a user who is not locked out is recorded all the same,
+    since the operator's intent is what the audit trail keeps."""
+    lockout.clear_user(username=user.username)
+    signals.user_unlocked.send(sender=User, actor=actor, user=user)
+
+
+@transaction.atomic
 def user_admin_update(*, actor: User, user: User, fields: list[str]) -> User:
     """Saves an admin's edit of ``user``; flag changes go through promote/demote/deactivate."""
     user.save()

@@ -39,6 +39,10 @@ user_demoted = Signal()
 #: edit in the admin site. kwargs: ``actor``, ``user``, ``fields`` (names changed).
 user_updated = Signal()
 
+#: A user's login lockout was cleared for every IP (``manage.py unlock_user``).
+#: kwargs: ``actor``, ``user``.
+user_unlocked = Signal()
+
 #: An admin is deleting a user; sent just before the row goes, inside the same
 #: transaction. kwargs: ``actor``, ``user``.
 user_deleted = Signal()
