@@ -19,7 +19,7 @@ class LockoutFormMixin:
         try:
             failures = lockout.check(username=username, ip=ip)
         except lockout.LockedOut as locked:
-            signals.login_throttled.send(sender=User, username=username)
+            signals.login_throttled.send(sender=User, username=username, reason="lockout")
             raise ValidationError(
                 _("Too many failed logins. Try again in %(seconds)s seconds."), params={"seconds": locked.retry_after}
             ) from None

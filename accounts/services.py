@@ -95,7 +95,7 @@ def user_log_in(*, request: HttpRequest, username: str, password: str) -> Refres
     try:
         failures = lockout.check(username=username, ip=ip)
     except lockout.LockedOut:
-        signals.login_throttled.send(sender=User, username=username)
+        signals.login_throttled.send(sender=User, username=username, reason="lockout")
         raise
     user = authenticate(request, username=username, password=password)
     if user is None:

@@ -12,7 +12,9 @@ from django.dispatch import Signal
 user_signed_up = Signal()
 
 #: A login was refused by the lockout or the login rate limit, before any
-#: password was checked. kwargs: ``username`` (as attempted, may be empty).
+#: password was checked. kwargs: ``username`` (as attempted, may be empty),
+#: ``reason``: ``"lockout"`` (too many failures for the username from this IP)
+#: or ``"rate"`` (the login rate limit).
 login_throttled = Signal()
 
 #: A refresh token was revoked by logout. kwargs: ``user``.

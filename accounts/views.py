@@ -143,7 +143,7 @@ class LoginView(_AnonymousEndpoint):
         return Response(body)
 
     def throttled(self, request, wait):
-        signals.login_throttled.send(sender=User, username=_attempted_username(request))
+        signals.login_throttled.send(sender=User, username=_attempted_username(request), reason="rate")
         super().throttled(request, wait)
 
 

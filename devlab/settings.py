@@ -53,9 +53,11 @@ INSTALLED_APPS = [
     "accounts",
     "notes",
     "audit",
+    "devlab.apps.DevlabConfig",
 ]
 
 MIDDLEWARE = [
+    "devlab.metrics.MetricsMiddleware",
     "devlab.http.RequestContextMiddleware",
     "devlab.http.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -223,7 +225,7 @@ SESSION_COOKIE_HTTPONLY = True
 # HTTPS_ONLY switches on everything a deployment behind TLS needs at once.
 HTTPS_ONLY = env.bool("HTTPS_ONLY", default=False)
 SECURE_SSL_REDIRECT = HTTPS_ONLY
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS_ONLY else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 SECURE_HSTS_PRELOAD = HTTPS_ONLY
@@ -258,6 +260,12 @@ STORAGES = {
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_PREVIOUS_SIGNING_KEYS = env.list("AUDIT_PREVIOUS_SIGNING_KEYS", default=[])
 AUDIT_LOG_FILE = env.str("AUDIT_LOG_FILE", default="")
+
+# ---------------------------------------------------------------- observability
+# /metrics (devlab/metrics.py) answers these addresses (the client IP that
+# devlab.http believes), or any client that sends "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # ---------------------------------------------------------------- logging
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
