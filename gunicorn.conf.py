@@ -30,3 +30,37 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus multi-process mode (devlab/metrics.py): every worker writes its
+# samples to files in this directory and /metrics adds them up. It must be set
+# before a worker imports prometheus_client, i.e. here in the master. Left
+# over files would add a previous run's counts, so it is emptied at start.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="devlab-metrics-")
+
+
+def on_starting(server):
+    """Empties the metrics directory of a previous run's files."""
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    """A worker that exits (recycled, killed, timed out) no longer counts in live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Removes the metrics directory gunicorn made for itself (not one it was given)."""
+    if _own_metrics_dir:
+        import shutil
+
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -34,18 +34,20 @@ from devlab.http import client_ip, network_key
 THROTTLED_AUDIT_SECONDS = 60
 
 
-def login_throttled(*, request: HttpRequest, username: str) -> bool:
-    """Sends ``login_throttled`` for a refused login unless one was sent for this client
-    network and username in the current minute; returns whether it was sent.
+def login_throttled(*, request: HttpRequest, username: str, reason: str) -> bool:
+    """Sends ``login_refused`` for a refused login (``reason``: ``"lockout"`` or ``"rate"``),
+    and ``login_throttled`` unless one was sent for this client network and username in
+    the current minute; returns whether ``login_throttled`` was sent.
 
     ``cache.add`` decides, atomically on every shared backend, so parallel
     refusals send one signal between them.
     """
+    signals.login_refused.send(sender=User, username=username, reason=reason)
     minute = int(time.time() // THROTTLED_AUDIT_SECONDS)
     pair = hashlib.sha256(f"{network_key(client_ip(request))}\x00{username_key(username)}".encode()).hexdigest()
     if not cache.add(f"login-throttled:{pair}:{minute}", 1, timeout=2 * THROTTLED_AUDIT_SECONDS):
         return False
-    signals.login_throttled.send(sender=User, username=username)
+    signals.login_throttled.send(sender=User, username=username, reason=reason)
     return True
 
 
@@ -90,6 +92,6 @@ def login_attempt(*, request: HttpRequest, username: str) -> LoginAttempt:
     try:
         failures = lockout.check(username=username, ip=ip)
     except lockout.LockedOut:
-        login_throttled(request=request, username=username)
+        login_throttled(request=request, username=username, reason="lockout")
         raise
     return LoginAttempt(username=username, ip=ip, failures=failures, request=request)

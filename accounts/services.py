@@ -31,7 +31,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
-from accounts import mfa, signals
+from accounts import lockout, mfa, signals
 from accounts.login import login_attempt
 from accounts.models import User
 from accounts.tokens import PresentedRefreshToken, RefreshToken
@@ -586,6 +586,16 @@ def user_deactivate(*, actor: User | None, user: User) -> User:
     user_revoke_tokens(user=user)
     signals.user_updated.send(sender=User, actor=actor, user=user, fields=["is_active"])
     return user
+
+
+@transaction.atomic
+def user_unlock(*, actor: User | None, user: User) -> None:
+    """Clears ``user``'s login lockout for every client IP and sends ``user_unlocked``.
+
+    Idempotent: unlocking a user who is not locked out is recorded all the same,
+    since the operator's intent is what the audit trail keeps."""
+    lockout.clear_user(username=user.username)
+    signals.user_unlocked.send(sender=User, actor=actor, user=user)
 
 
 @transaction.atomic

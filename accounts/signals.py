@@ -14,8 +14,14 @@ user_signed_up = Signal()
 #: A login (or another check of a password, such as a password change) was
 #: refused by the lockout or a rate limit, before any secret was checked; sent
 #: at most once a minute per client network and username (``accounts.login``).
-#: kwargs: ``username`` (as attempted, may be empty).
+#: kwargs: ``username`` (as attempted, may be empty), ``reason``: ``"lockout"``
+#: (too many failures for the username from this network) or ``"rate"`` (a rate limit).
+#: Every refusal, unbounded, is ``login_refused``.
 login_throttled = Signal()
+
+#: Every login refused by the lockout or a rate limit (``login_throttled`` is
+#: its bounded, audited twin), for counting. kwargs: ``username``, ``reason``.
+login_refused = Signal()
 
 #: A refresh token was revoked by logout. kwargs: ``user``, optional ``actor``
 #: (an admin who logged ``user`` out everywhere; the user themself when absent).
@@ -44,6 +50,10 @@ user_demoted = Signal()
 #: An admin changed a user (other than promote/demote), e.g. deactivation or an
 #: edit in the admin site. kwargs: ``actor``, ``user``, ``fields`` (names changed).
 user_updated = Signal()
+
+#: A user's login lockout was cleared for every IP (``manage.py unlock_user``).
+#: kwargs: ``actor``, ``user``.
+user_unlocked = Signal()
 
 #: An admin is deleting a user; sent just before the row goes, inside the same
 #: transaction. kwargs: ``actor``, ``user``.

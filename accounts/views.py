@@ -168,7 +168,7 @@ class LoginView(_AnonymousEndpoint):
         return Response(_token_pair_body(refresh, oauth2=data.get("grant_type") == "password"))
 
     def throttled(self, request, wait):
-        login_throttled(request=request._request, username=_attempted_username(request))
+        login_throttled(request=request._request, username=_attempted_username(request), reason="rate")
         super().throttled(request, wait)
 
 
@@ -220,7 +220,7 @@ class LoginSecondFactorView(_AnonymousEndpoint):
         return Response(_token_pair_body(refresh))
 
     def throttled(self, request, wait):
-        login_throttled(request=request._request, username="")
+        login_throttled(request=request._request, username="", reason="rate")
         super().throttled(request, wait)
 
 
@@ -436,7 +436,7 @@ class PasswordChangeView(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def throttled(self, request, wait):
-        login_throttled(request=request._request, username=request.user.get_username())
+        login_throttled(request=request._request, username=request.user.get_username(), reason="rate")
         super().throttled(request, wait)
 
 

@@ -31,6 +31,7 @@ class AuditConfig(AppConfig):
             (account_signals.user_promoted, receivers.record_user_promoted, None),
             (account_signals.user_demoted, receivers.record_user_demoted, None),
             (account_signals.user_updated, receivers.record_user_updated, None),
+            (account_signals.user_unlocked, receivers.record_user_unlocked, None),
             (account_signals.user_deleted, receivers.record_user_deleted, None),
             (account_signals.access_denied, receivers.record_access_denied, None),
         ]

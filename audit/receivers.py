@@ -10,6 +10,9 @@ from django.contrib.auth import get_user_model
 from audit.models import ACTOR_USERNAME_MAX_LENGTH, Action
 from audit.services import CLI_USERNAME, audit_record
 
+#: ``detail`` of the ``user_updated`` row that records a cleared lockout.
+UNLOCKED_DETAIL = "lockout cleared"
+
 
 def _actor_kwargs(actor) -> dict:
     """``actor=None`` in the account signals means the operator on the command line."""
@@ -112,6 +115,11 @@ def record_user_demoted(sender, actor, user, **kwargs):
 def record_user_updated(sender, actor, user, fields=(), **kwargs):
     """user_updated: accounts.signals.user_updated; detail names the changed fields."""
     audit_record(action=Action.USER_UPDATED, target=user, detail=_fields_detail(fields), **_actor_kwargs(actor))
+
+
+def record_user_unlocked(sender, actor, user, **kwargs):
+    """user_updated with detail "lockout cleared": accounts.signals.user_unlocked (AUDIT.md has no unlock action)."""
+    audit_record(action=Action.USER_UPDATED, target=user, detail=UNLOCKED_DETAIL, **_actor_kwargs(actor))
 
 
 def record_user_deleted(sender, actor, user, **kwargs):

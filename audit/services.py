@@ -15,6 +15,7 @@ unique index on ``prev_hash`` refuses a fork on any database.
 
 import logging
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -36,7 +37,7 @@ from audit.models import (
     TargetType,
     entry_document,
 )
-from devlab import context
+from devlab import context, metrics
 from devlab.http import USER_AGENT_MAX_LENGTH
 
 logger = logging.getLogger("audit")
@@ -125,16 +126,25 @@ def _mirror(entry: AuditEntry) -> None:
     logger.info("audit %s", entry.action, extra=entry_document(entry.__dict__))
 
 
+def _committed(entry: AuditEntry, asked: float, locked: float) -> None:
+    """After the commit: the mirror line, and the metrics (``asked``/``locked``: when the
+    chain lock was asked for and obtained, ``perf_counter`` times)."""
+    _mirror(entry)
+    metrics.audit_row_committed(entry.action, asked, locked)
+
+
 def _append(fields: Mapping) -> AuditEntry:
     # savepoint=False: inside the caller's transaction this adds no query, and
     # an error still rolls the caller back (the action and its row together).
     with transaction.atomic(savepoint=False):
+        asked = time.perf_counter()
         _lock_chain()
+        locked = time.perf_counter()
         prev_hash = _head_hash()
         entry = AuditEntry(created_at=timezone.now(), prev_hash=prev_hash, **fields)
         entry.hash = chain.entry_hash(signing_key(), prev_hash, entry.__dict__)
         entry.save(force_insert=True)
-        transaction.on_commit(partial(_mirror, entry))
+        transaction.on_commit(partial(_committed, entry, asked, locked))
     return entry
 
 

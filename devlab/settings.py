@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "accounts",
     "notes",
     "audit",
+    "devlab.apps.DevlabConfig",
 ]
 # Demo data (demo/: seed_demo, seed_audit) appends validly chained, back-dated
 # audit rows and accounts with a known password: development and benchmarks
@@ -93,6 +94,7 @@ if DEVLAB_DEMO:
     INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
+    "devlab.metrics.MetricsMiddleware",
     "devlab.http.RequestContextMiddleware",
     "devlab.http.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -321,7 +323,7 @@ SESSION_COOKIE_HTTPONLY = True
 # HTTPS_ONLY switches on everything a deployment behind TLS needs at once.
 HTTPS_ONLY = env.bool("HTTPS_ONLY", default=False)
 SECURE_SSL_REDIRECT = HTTPS_ONLY
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS_ONLY else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 SECURE_HSTS_PRELOAD = HTTPS_ONLY
@@ -368,6 +370,12 @@ AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=60)
 # The verifier keys (public) that verify_audit accepts checkpoints from;
 # empty: the first checkpoint's key (list old and new keys after a rotation).
 AUDIT_CHECKPOINT_VERIFIER_KEYS = env.list("AUDIT_CHECKPOINT_VERIFIER_KEYS", default=[])
+
+# ---------------------------------------------------------------- observability
+# /metrics (devlab/metrics.py) answers these addresses (the client IP that
+# devlab.http believes), or any client that sends "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # ---------------------------------------------------------------- logging
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

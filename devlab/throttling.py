@@ -19,6 +19,7 @@ import math
 from django.core.cache import caches
 from rest_framework import throttling
 
+from devlab import metrics
 from devlab.cache import count_hit
 from devlab.http import client_ip, network_key
 
@@ -41,7 +42,10 @@ class FixedWindowThrottle(throttling.SimpleRateThrottle):
         window = math.floor(self.now / self.duration)
         self.window_ends = (window + 1) * self.duration
         hits = count_hit(caches[self.cache_alias], f"{self.key}:{window}", timeout=self.window_ends - self.now + 1)
-        return hits <= self.num_requests
+        if hits > self.num_requests:
+            metrics.count_throttled(self.scope)
+            return False
+        return True
 
     def wait(self):
         return max(self.window_ends - self.now, 0)

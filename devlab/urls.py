@@ -13,6 +13,7 @@ from accounts import urls as accounts_urls
 from accounts.forms import LockoutAuthenticationForm
 from audit import urls as audit_urls
 from devlab.health import healthz, readyz
+from devlab.metrics import metrics_view
 from notes import urls as notes_urls
 
 admin.site.site_header = "DevLab administration"
@@ -60,4 +61,5 @@ urlpatterns = [
     path("favicon.ico", FaviconView.as_view(permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
