@@ -118,7 +118,8 @@ def test_on_a_terminal_progress_goes_to_stderr_and_the_export_stays_clean(entrie
     out, err = run("--format", "jsonl", stderr=Terminal())
     assert len(out.splitlines()) == 5
     assert all(json.loads(line) for line in out.splitlines())
-    assert re.search(r"\r1/5 rows \(20%\), [\d,]+ rows/s, ETA ", err)
+    # While it runs the total is PostgreSQL's estimate (stale statistics of other tests' rows here).
+    assert re.search(r"\r1/[\d,]+ rows \(\d+%\), [\d,]+ rows/s, ETA ", err)
     assert err.rstrip().rsplit("\r", 1)[1].startswith("5/5 rows (100%)")
 
 
