@@ -15,6 +15,8 @@ import zlib
 
 import pytest
 from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -222,7 +224,16 @@ def _wsgi_get(path: str, query: str, content_type: str) -> tuple[str, dict, byte
         "wsgi.errors": io.StringIO(),
     }
     started = {}
-    body = b"".join(application(environ, lambda status, headers: started.update(status=status, headers=headers)))
+    # As Django's test client does: the test's connection (and its transaction) must outlive the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = application(environ, lambda status, headers: started.update(status=status, headers=headers))
+        body = b"".join(response)
+        response.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return started["status"], dict(started["headers"]), body
 
 
