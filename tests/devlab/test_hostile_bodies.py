@@ -198,7 +198,7 @@ def test_a_rate_limited_login_with_too_many_fields_is_still_a_429_and_recorded(a
     with capture(signals.login_throttled) as calls:
         response = api_client.generic("POST", "/api/auth/login/", body, content_type=content_type)
     assert response.status_code == 429
-    assert calls == [{"sender": User, "username": ""}]
+    assert calls == [{"sender": User, "username": "", "reason": "rate"}]
 
 
 def test_django_refusals_outside_the_api_keep_djangos_400_page(admin_client):
@@ -224,13 +224,11 @@ def _wsgi_get(path: str, query: str, content_type: str) -> tuple[str, dict, byte
         "wsgi.errors": io.StringIO(),
     }
     started = {}
-    # As Django's test client does: the test's connection (and its transaction) must outlive the request.
+    # As Django's test client does: the test's transaction must outlive the request.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        response = application(environ, lambda status, headers: started.update(status=status, headers=headers))
-        body = b"".join(response)
-        response.close()
+        body = b"".join(application(environ, lambda status, headers: started.update(status=status, headers=headers)))
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
