@@ -115,3 +115,31 @@ def test_the_browsable_api_runs_no_inline_script(client):
     # Its only <script> without src carries JSON data (not executed), which CSP allows.
     for tag in re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html):
         assert 'type="application/json"' in tag
+
+
+INLINE_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def test_the_browsable_api_of_a_logged_in_user_has_no_inline_event_handler(client, user):
+    # DRF's "Log out" link submitted its form from an onclick attribute, which the CSP blocks.
+    client.force_login(user)
+    html = client.get("/api/notes/", HTTP_ACCEPT="text/html").content.decode()
+    assert INLINE_HANDLER.findall(html) == []
+    assert re.search(r'<form id="logoutForm" method="post" action="/api-auth/logout/\?next=/api/notes/">', html)
+    assert '<button type="submit" class="btn btn-link">Log out</button>' in html
+
+
+def test_log_out_from_the_browsable_api_without_script_ends_the_session(user):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    browser.get("/api/notes/", HTTP_ACCEPT="text/html")
+    response = browser.post(
+        "/api-auth/logout/?next=/api/notes/", {"csrfmiddlewaretoken": browser.cookies["csrftoken"].value}
+    )
+    assert response.status_code == 302
+    assert browser.get("/api/notes/", HTTP_ACCEPT="application/json").status_code in {401, 403}
+
+
+@pytest.mark.parametrize("path", ["/api-auth/login/", "/admin/login/", "/docs", "/redoc"])
+def test_the_login_and_docs_pages_have_no_inline_event_handler(client, path):
+    assert INLINE_HANDLER.findall(client.get(path).content.decode()) == []

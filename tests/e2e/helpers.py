@@ -1,4 +1,5 @@
-"""What the browser tests do the same way more than once: accounts, the admin login, Swagger UI."""
+"""What the browser tests do the same way more than once: accounts, the admin login, Swagger UI,
+and watching a page for errors (console, uncaught exceptions, failed static files, CSP violations)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import itertools
 import json
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlparse
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -24,6 +26,60 @@ class Account:
 def unique(prefix: str) -> str:
     """A name no other test (or earlier run against the same server) has used."""
     return f"{prefix}{next(_serial)}{secrets.token_hex(3)}"
+
+
+# Runs in every document of the page before its own scripts (Playwright injects it, outside the
+# page's CSP): each Content-Security-Policy violation is kept, also those that log nothing.
+_RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  const element = event.target && event.target.outerHTML ? event.target.outerHTML.slice(0, 160) : "";
+  window.__cspViolations.push(`${event.effectiveDirective} blocked ${event.blockedURI || "inline"}`
+    + ` (${event.sourceFile || document.location.pathname}:${event.lineNumber}) ${element}`);
+});
+"""
+
+
+class PageProblems:
+    """Every failed static file, console error, uncaught exception and CSP violation of a page.
+
+    ``problems`` is read after the last navigation; call ``check()`` before each
+    ``goto`` to keep the violations of the document being left. ``blocked_on_purpose``
+    lists URLs the policy is meant to block (their violation is expected, nothing else).
+    """
+
+    def __init__(self, page: Page, blocked_on_purpose: tuple[str, ...] = ()):
+        self.page = page
+        self.blocked_on_purpose = blocked_on_purpose
+        self.static_ok: set[str] = set()
+        self.problems: list[str] = []
+        page.add_init_script(_RECORD_CSP_VIOLATIONS)
+        page.on("response", self._response)
+        page.on("requestfailed", lambda request: self._static(request.url, f"failed: {request.failure}"))
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+
+    def csp_violations(self) -> list[str]:
+        return self.page.evaluate("window.__cspViolations || []")
+
+    def check(self) -> list[str]:
+        """The problems so far, with the CSP violations of the current document."""
+        self.problems.extend(f"CSP: {v}" for v in self.csp_violations() if f"CSP: {v}" not in self.problems)
+        return [p for p in self.problems if not any(url in p for url in self.blocked_on_purpose)]
+
+    def _response(self, response) -> None:
+        if response.status >= 400:
+            self._static(response.url, str(response.status))
+        elif urlparse(response.url).path.startswith("/static/"):
+            self.static_ok.add(urlparse(response.url).path.rsplit(".", 1)[-1])
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.problems.append(f"console: {message.text} ({message.location.get('url')})")
+
+    def _static(self, url: str, what: str) -> None:
+        if urlparse(url).path.startswith("/static/"):
+            self.problems.append(f"{url}: {what}")
 
 
 def admin_login(page: Page, account: Account) -> None:

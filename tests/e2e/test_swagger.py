@@ -6,12 +6,13 @@ import secrets
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import SwaggerUI, unique
+from tests.e2e.helpers import PageProblems, SwaggerUI, unique
 
 pytestmark = pytest.mark.e2e
 
 
 def test_sign_up_log_in_authorize_then_create_and_list_a_note(page):
+    seen = PageProblems(page)
     swagger = SwaggerUI(page).open()
     username, password = unique("swagger"), f"Pw-{secrets.token_urlsafe(12)}"
     text = f"Written in Swagger UI {unique('note')}"
@@ -34,3 +35,7 @@ def test_sign_up_log_in_authorize_then_create_and_list_a_note(page):
     assert status == 200, shown
     assert [note["text"] for note in json.loads(shown)["results"]] == [text]
     expect(swagger.response_body("notes_list")).to_contain_text(text)
+    # Authorize and Try it out ran under the strict CSP without a violation or console error.
+    assert seen.check() == []
+    # persistAuthorization is off: the bearer token is not left in localStorage.
+    assert page.evaluate("window.localStorage.getItem('authorized')") is None
