@@ -210,6 +210,7 @@ def admin_pages(run: Run, superuser: User) -> None:
     """Every registered model's changelist and the change page of up to five of its objects."""
     browser = Client()
     browser.force_login(superuser)
+    run.secret("admin session key", browser.cookies[settings.SESSION_COOKIE_NAME].value)
     for model, model_admin in admin.site._registry.items():
         opts = model._meta
         changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
