@@ -100,6 +100,6 @@ async def _async_round_trip():
 
 def test_the_migration_ends_sessions_stored_with_raw_keys():
     Session.objects.create(session_key="r" * 32, session_data="x", expire_date="2099-01-01T00:00:00Z")
-    migration = importlib.import_module("accounts.migrations.0005_end_stored_sessions")
+    migration = importlib.import_module("accounts.migrations.0006_end_stored_sessions")
     migration.end_sessions(apps, SimpleNamespace(connection=connection))
     assert not Session.objects.exists()

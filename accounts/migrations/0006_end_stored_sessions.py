@@ -15,7 +15,7 @@ def end_sessions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_blank_refresh_tokens"),
+        ("accounts", "0005_merge_0004_blank_refresh_tokens_0004_recovery_codes"),
         ("sessions", "0001_initial"),
     ]
 
