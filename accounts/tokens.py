@@ -18,6 +18,8 @@ from rest_framework_simplejwt.tokens import BlacklistMixin
 from rest_framework_simplejwt.tokens import RefreshToken as SimpleJwtRefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from accounts.models import User
+
 #: What ``OutstandingToken.token`` holds for every refresh token DevLab issues.
 STORED_TOKEN_TEXT = ""
 
@@ -37,9 +39,7 @@ class RefreshToken(SimpleJwtRefreshToken):
             "token": STORED_TOKEN_TEXT,
         }
 
-    def _user(self):
-        from accounts.models import User
-
+    def _user(self) -> User | None:
         user_id = self.payload.get(api_settings.USER_ID_CLAIM)
         return User.objects.filter(**{api_settings.USER_ID_FIELD: user_id}).first() if user_id else None
 

@@ -319,6 +319,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Database sessions whose rows hold a hash of the session key, never the key (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 
 # HTTPS_ONLY switches on everything a deployment behind TLS needs at once.
 HTTPS_ONLY = env.bool("HTTPS_ONLY", default=False)
