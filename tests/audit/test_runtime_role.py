@@ -213,3 +213,12 @@ def test_the_command_refuses_a_role_that_grants_cannot_limit(role):
     _execute(f"ALTER TABLE {LATER_TABLE} OWNER TO {role}")
     with pytest.raises(CommandError, match="owns tables here"):
         call_command("db_runtime_role", role, verbosity=0)
+
+
+def test_the_command_refuses_a_role_name_that_could_reach_the_sql(role):
+    names = ['app"; DROP TABLE notes_note; --', "x" * 64, "", "app role"]
+    for name in names:
+        with pytest.raises(CommandError, match="not a role name"):
+            call_command("db_runtime_role", name, verbosity=0)
+    assert _execute("SELECT count(*) FROM notes_note") == [(0,)]
+    assert _execute("SELECT count(*) FROM pg_roles WHERE rolname = ANY(%s)", [names]) == [(0,)]
