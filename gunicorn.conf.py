@@ -9,13 +9,58 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# gthread, not sync. A sync worker tells the master it is alive only between
+# requests, so the master killed any request longer than `timeout`, streamed
+# or not: an audit export of about 2 million rows never finished. A gthread
+# worker's main loop reports every second while its threads serve requests,
+# so `timeout` now catches a worker that is stuck, not a request that is long.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# A worker takes a connection only when one of its threads is free, as a sync
+# worker does: otherwise a worker busy with a long export would accept further
+# requests and make them wait behind it while other workers idle. (So no
+# keep-alive by default, as with sync workers; raise both to allow it.)
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", threads))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5" if worker_connections > threads else "0"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "1000"))
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# Prometheus multi-process mode (devlab/metrics.py): every worker writes its
+# samples to files in this directory and /metrics adds them up. It must be set
+# before a worker imports prometheus_client, i.e. here in the master. Left
+# over files would add a previous run's counts, so it is emptied at start.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    import tempfile
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="devlab-metrics-")
+
+
+def on_starting(server):
+    """Empties the metrics directory of a previous run's files."""
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    """A worker that exits (recycled, killed, timed out) no longer counts in live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Removes the metrics directory gunicorn made for itself (not one it was given)."""
+    if _own_metrics_dir:
+        import shutil
+
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

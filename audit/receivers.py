@@ -10,6 +10,9 @@ from django.contrib.auth import get_user_model
 from audit.models import ACTOR_USERNAME_MAX_LENGTH, Action
 from audit.services import CLI_USERNAME, audit_record
 
+#: ``detail`` of the ``user_updated`` row that records a cleared lockout.
+UNLOCKED_DETAIL = "lockout cleared"
+
 
 def _actor_kwargs(actor) -> dict:
     """``actor=None`` in the account signals means the operator on the command line."""
@@ -42,9 +45,9 @@ def record_signup(sender, user, **kwargs):
     audit_record(action=Action.SIGNUP, actor=user, target=user)
 
 
-def record_logout(sender, user, **kwargs):
-    """logout: accounts.signals.user_logged_out (a refresh token revoked)."""
-    audit_record(action=Action.LOGOUT, actor=user, target=user)
+def record_logout(sender, user, actor=None, **kwargs):
+    """logout: accounts.signals.user_logged_out; the actor is the user, or the admin who logged them out."""
+    audit_record(action=Action.LOGOUT, actor=actor or user, target=user)
 
 
 def record_token_reuse(sender, user, **kwargs):
@@ -55,6 +58,41 @@ def record_token_reuse(sender, user, **kwargs):
 def record_password_changed(sender, actor, user, **kwargs):
     """password_changed: accounts.signals.password_changed."""
     audit_record(action=Action.PASSWORD_CHANGED, target=user, **_actor_kwargs(actor))
+
+
+def record_password_change_failed(sender, user, **kwargs):
+    """password_change_failed: accounts.signals.password_change_failed (a wrong old password)."""
+    audit_record(action=Action.PASSWORD_CHANGE_FAILED, actor=user, target=user)
+
+
+def record_mfa_enabled(sender, user, **kwargs):
+    """mfa_enabled: accounts.signals.mfa_enabled."""
+    audit_record(action=Action.MFA_ENABLED, actor=user, target=user)
+
+
+def record_mfa_disabled(sender, actor, user, **kwargs):
+    """mfa_disabled: accounts.signals.mfa_disabled (actor "cli" for mfa_reset)."""
+    audit_record(action=Action.MFA_DISABLED, target=user, **_actor_kwargs(actor))
+
+
+def record_mfa_failed(sender, user, **kwargs):
+    """mfa_failed: accounts.signals.mfa_failed; never the code."""
+    audit_record(action=Action.MFA_FAILED, actor=user, target=user)
+
+
+def record_recovery_code_used(sender, user, **kwargs):
+    """recovery_code_used: accounts.signals.recovery_code_used; never the code."""
+    audit_record(action=Action.RECOVERY_CODE_USED, actor=user, target=user)
+
+
+def record_password_reset_requested(sender, user, **kwargs):
+    """password_reset_requested: accounts.signals.password_reset_requested; no actor (anyone may ask)."""
+    audit_record(action=Action.PASSWORD_RESET_REQUESTED, target=user)
+
+
+def record_password_reset_done(sender, actor, user, **kwargs):
+    """password_reset_done: accounts.signals.password_reset_done; never the token."""
+    audit_record(action=Action.PASSWORD_RESET_DONE, actor=actor, target=user)
 
 
 def record_profile_updated(sender, user, fields=(), **kwargs):
@@ -77,6 +115,11 @@ def record_user_demoted(sender, actor, user, **kwargs):
 def record_user_updated(sender, actor, user, fields=(), **kwargs):
     """user_updated: accounts.signals.user_updated; detail names the changed fields."""
     audit_record(action=Action.USER_UPDATED, target=user, detail=_fields_detail(fields), **_actor_kwargs(actor))
+
+
+def record_user_unlocked(sender, actor, user, **kwargs):
+    """user_updated with detail "lockout cleared": accounts.signals.user_unlocked (AUDIT.md has no unlock action)."""
+    audit_record(action=Action.USER_UPDATED, target=user, detail=UNLOCKED_DETAIL, **_actor_kwargs(actor))
 
 
 def record_user_deleted(sender, actor, user, **kwargs):

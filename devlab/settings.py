@@ -6,6 +6,7 @@ read when present. The README's configuration table lists every variable.
 
 import sys
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 import environ
@@ -63,7 +64,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_apps.DevLabAdminConfig",  # django.contrib.admin with the two-factor admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,15 +77,28 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "notes",
     "audit",
+    "devlab.apps.DevlabConfig",
 ]
+# Demo data (demo/: seed_demo, seed_audit) appends validly chained, back-dated
+# audit rows and accounts with a known password: development and benchmarks
+# only. On by default with DEBUG (where the app is present: the production
+# image leaves demo/ out, .dockerignore); DEVLAB_DEMO=True turns it on with
+# DEBUG off, for the benchmarks' and screenshots' seeding commands.
+DEVLAB_DEMO = env.bool("DEVLAB_DEMO", default=DEBUG and find_spec("demo") is not None)
+if DEVLAB_DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
+    "devlab.metrics.MetricsMiddleware",
     "devlab.http.RequestContextMiddleware",
     "devlab.http.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "devlab.csp.ContentSecurityPolicyMiddleware",  # above WhiteNoise: static files get it too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "devlab.errors.ApiErrorMiddleware",
@@ -93,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() for session logins
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -105,7 +120,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # drf_spectacular/redoc.html without Google Fonts or inline script (devlab/csp.py).
+        "DIRS": [BASE_DIR / "devlab" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -162,8 +178,33 @@ AUTH_PASSWORD_VALIDATORS = [
 # Longest password accepted; PBKDF2 has no length cap of its own (unlike bcrypt).
 PASSWORD_MAX_LENGTH = 4096
 
+# Where a session login lands without ?next= (the browsable API's /api-auth/login/;
+# Django's default, /accounts/profile/, does not exist here).
+LOGIN_REDIRECT_URL = "/api/"
+
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+
+# ---------------------------------------------------------------- two-factor login (accounts/mfa.py)
+# Admins without two-factor get 403 code "mfa_required" from admin endpoints.
+MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=False)
+# How long the mfa_token of a right password waits for its second factor.
+MFA_TOKEN_SECONDS = env.int("MFA_TOKEN_SECONDS", default=300)
+# RFC 6238 as authenticator apps do it (django-otp's defaults: SHA-1, 6 digits,
+# 30 s, one step either side). No drift learning: the window stays one step.
+OTP_TOTP_ISSUER = "DevLab"
+OTP_TOTP_SYNC = False
+# The secret never shows in the admin (the TOTP device admin is not registered either).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Password reset (accounts.services.password_reset_*): Django's token
+# generator, whose tokens die with the password they were issued for.
+PASSWORD_RESET_MINUTES = env.int("PASSWORD_RESET_MINUTES", default=60)
+PASSWORD_RESET_TIMEOUT = PASSWORD_RESET_MINUTES * 60  # Django's name, in seconds
+# The link mailed to the user; {uid} and {token} are filled in, {origin} is
+# this server's scheme and host (as ALLOWED_HOSTS validated it). Set an
+# absolute URL of your front end in production.
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="{origin}/reset-password?uid={uid}&token={token}")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("ACCESS_TOKEN_MINUTES", default=5)),
@@ -193,7 +234,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "devlab.parsers.JSONParser",  # refuses duplicate keys and too deep nesting (400)
         "rest_framework.parsers.FormParser",
         "devlab.parsers.MultiPartParser",  # refuses parts that name no field
     ],
@@ -207,6 +248,9 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="1000/min"),
         "login": env.str("THROTTLE_LOGIN", default="30/min"),
+        "password": env.str("THROTTLE_PASSWORD", default="10/min"),
+        "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
+        "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
     },
     "EXCEPTION_HANDLER": "devlab.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -230,8 +274,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+    # persistAuthorization stays off: it would keep the pasted bearer token in
+    # localStorage, readable by any script of this origin long after the tab closes.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayRequestDuration": True},
 }
+
+# ---------------------------------------------------------------- email
+# smtp://user:password@host:587 (smtp+tls://, smtp+ssl://), consolemail:// (print
+# to stdout), dummymail:// (drop). Sent from a background thread, bounded by
+# EMAIL_TIMEOUT, so a slow server never holds a response. The console is the
+# default only with DEBUG: it would put reset links in a production log.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DevLab <noreply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # ---------------------------------------------------------------- HTTP
 # Request bodies above this size get 413 (devlab.errors.ApiErrorMiddleware).
@@ -241,6 +296,25 @@ CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
 
+# Content-Security-Policy of every response (devlab/csp.py): everything is
+# served by DevLab itself, so 'self' only, no inline script and no eval.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",  # Swagger UI's icons are data: SVGs in its CSS
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "worker-src": "'self' blob:",  # ReDoc's search index runs in a worker made from a blob
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# Pages of third-party UIs that write inline styles (Swagger UI, ReDoc, the
+# browsable API and its login): there style-src adds 'unsafe-inline'; see devlab/csp.py.
+CSP_INLINE_STYLE_PATHS = ["/docs", "/redoc", "/api/", "/api-auth/"]
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -249,7 +323,7 @@ SESSION_COOKIE_HTTPONLY = True
 # HTTPS_ONLY switches on everything a deployment behind TLS needs at once.
 HTTPS_ONLY = env.bool("HTTPS_ONLY", default=False)
 SECURE_SSL_REDIRECT = HTTPS_ONLY
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = 31_536_000 if HTTPS_ONLY else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS_ONLY
 SECURE_HSTS_PRELOAD = HTTPS_ONLY
@@ -284,6 +358,24 @@ STORAGES = {
 # first) so that verify_audit still checks them (docs/operations.md).
 AUDIT_PREVIOUS_SIGNING_KEYS = env.list("AUDIT_PREVIOUS_SIGNING_KEYS", default=[])
 AUDIT_LOG_FILE = env.str("AUDIT_LOG_FILE", default="")
+# Signed checkpoints of the audit log's Merkle tree (AUDIT.md section 10,
+# docs/audit-verification.md). The origin names the log and its key; only the
+# checkpointer (manage.py audit_checkpoint) reads the private key file, never
+# the web processes. Each checkpoint is also written to AUDIT_CHECKPOINT_DIR,
+# to be shipped off the database host.
+AUDIT_LOG_ORIGIN = env.str("AUDIT_LOG_ORIGIN", default="devlab.local/audit")
+AUDIT_CHECKPOINT_KEY_FILE = env.str("AUDIT_CHECKPOINT_KEY_FILE", default="")
+AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default="")
+AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=60)
+# The verifier keys (public) that verify_audit accepts checkpoints from;
+# empty: the first checkpoint's key (list old and new keys after a rotation).
+AUDIT_CHECKPOINT_VERIFIER_KEYS = env.list("AUDIT_CHECKPOINT_VERIFIER_KEYS", default=[])
+
+# ---------------------------------------------------------------- observability
+# /metrics (devlab/metrics.py) answers these addresses (the client IP that
+# devlab.http believes), or any client that sends "Authorization: Bearer <METRICS_TOKEN>".
+METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # ---------------------------------------------------------------- logging
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

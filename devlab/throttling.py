@@ -10,7 +10,8 @@ across a window boundary, the usual trade for a constant cost.
 
 DRF's own ``get_ident`` uses the whole ``X-Forwarded-For`` header when
 ``NUM_PROXIES`` is unset, so a client could pick a fresh identity per request;
-``client_ip`` trusts only ``TRUSTED_PROXIES``.
+``client_ip`` trusts only ``TRUSTED_PROXIES``. An IPv6 client is counted by
+its /64 network (``network_key``): it holds every address of it.
 """
 
 import math
@@ -18,8 +19,9 @@ import math
 from django.core.cache import caches
 from rest_framework import throttling
 
+from devlab import metrics
 from devlab.cache import count_hit
-from devlab.http import client_ip
+from devlab.http import client_ip, network_key
 
 
 class FixedWindowThrottle(throttling.SimpleRateThrottle):
@@ -28,7 +30,7 @@ class FixedWindowThrottle(throttling.SimpleRateThrottle):
     cache_alias = "default"
 
     def get_ident(self, request):
-        return client_ip(request) or "unknown"
+        return network_key(client_ip(request))
 
     def allow_request(self, request, view):
         if self.rate is None:
@@ -40,7 +42,10 @@ class FixedWindowThrottle(throttling.SimpleRateThrottle):
         window = math.floor(self.now / self.duration)
         self.window_ends = (window + 1) * self.duration
         hits = count_hit(caches[self.cache_alias], f"{self.key}:{window}", timeout=self.window_ends - self.now + 1)
-        return hits <= self.num_requests
+        if hits > self.num_requests:
+            metrics.count_throttled(self.scope)
+            return False
+        return True
 
     def wait(self):
         return max(self.window_ends - self.now, 0)

@@ -13,6 +13,7 @@ from accounts import urls as accounts_urls
 from accounts.forms import LockoutAuthenticationForm
 from audit import urls as audit_urls
 from devlab.health import healthz, readyz
+from devlab.metrics import metrics_view
 from notes import urls as notes_urls
 
 admin.site.site_header = "DevLab administration"
@@ -53,11 +54,12 @@ urlpatterns = [
     # DRF's login view, with the lockout form (logout and the rest come from DRF).
     path(
         "api-auth/login/",
-        LoginView.as_view(template_name="rest_framework/login.html", authentication_form=LockoutAuthenticationForm),
+        LoginView.as_view(template_name="accounts/api_login.html", authentication_form=LockoutAuthenticationForm),
     ),
     path("api-auth/", include("rest_framework.urls")),
     path("admin/", admin.site.urls),
     path("favicon.ico", FaviconView.as_view(permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
 ]

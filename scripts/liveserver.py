@@ -134,13 +134,16 @@ class RuntimeRole:
 def app_env(database_url: str, secret_key: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of every process of a run: production settings, loopback hosts.
 
-    The caller's own DevLab settings (database, cache, throttles, gunicorn) are
-    not inherited: a run is the same whatever shell it starts from.
+    The caller's own DevLab settings (database, cache, throttles, gunicorn, the
+    demo app) are not inherited: a run is the same whatever shell it starts
+    from. Seeding commands add ``DEVLAB_DEMO=True`` for themselves only.
     """
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("GUNICORN_", "THROTTLE_", "DATABASE_URL", "CACHE_URL", "DEBUG", "DJANGO_SUPERUSER_"))
+        if not key.startswith(
+            ("GUNICORN_", "THROTTLE_", "DATABASE_URL", "CACHE_URL", "DEBUG", "DEVLAB_DEMO", "DJANGO_SUPERUSER_")
+        )
     }
     env.update(
         DATABASE_URL=database_url,

@@ -70,7 +70,7 @@ def test_a_locked_out_login_sends_login_throttled_with_the_username(api_client, 
     fail(api_client)
     with capture(signals.login_throttled) as calls:
         log_in(api_client, "alice", REMOTE_ADDR=IP)
-    assert calls == [{"sender": User, "username": "alice"}]
+    assert calls == [{"sender": User, "username": "alice", "reason": "lockout"}]
 
 
 def test_a_success_before_the_limit_resets_the_count(api_client, user):
@@ -187,7 +187,7 @@ def test_the_per_ip_login_rate_stops_spraying_across_usernames(api_client):
         )
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 60
-    assert calls == [{"sender": User, "username": "victim"}]
+    assert calls == [{"sender": User, "username": "victim", "reason": "rate"}]
     assert log_in(api_client, "user0", "Winter2024!", REMOTE_ADDR="198.51.100.99").status_code == 401
 
 
@@ -198,7 +198,7 @@ def test_a_rate_limited_login_with_an_unreadable_body_still_sends_login_throttle
     with capture(signals.login_throttled) as calls:
         response = api_client.post("/api/auth/login/", "{not json", content_type="application/json", REMOTE_ADDR=IP)
     assert response.status_code == 429
-    assert calls == [{"sender": User, "username": ""}]
+    assert calls == [{"sender": User, "username": "", "reason": "rate"}]
 
 
 def test_retry_after_counts_down(user, monkeypatch):
@@ -237,7 +237,7 @@ def test_the_browsable_api_login_is_locked_out_like_the_api(client, user, passwo
         response = client.post("/api-auth/login/", {"username": "alice", "password": password}, REMOTE_ADDR=IP)
     assert "Too many failed logins" in response.content.decode()
     assert "_auth_user_id" not in client.session
-    assert calls == [{"sender": User, "username": "alice"}]
+    assert calls == [{"sender": User, "username": "alice", "reason": "lockout"}]
 
 
 def test_the_browsable_api_login_still_logs_in(client, user, password):

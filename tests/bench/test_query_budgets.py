@@ -18,7 +18,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from audit.models import AuditEntry
 from audit.serializers import AuditEntrySerializer
-from audit.services import audit_seed
+from demo.services import audit_seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
