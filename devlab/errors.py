@@ -107,6 +107,11 @@ class ApiErrorMiddleware:
             return self.get_response(request)
         if _too_large(request):
             return json_error(request, 413)
+        try:
+            request.GET  # noqa: B018 - parsed lazily: refuse a hostile query string before any view, whether it reads it or not
+        except SuspiciousOperation as exc:
+            refused = client_error(exc)
+            return JsonResponse({"detail": str(refused.detail)}, status=refused.status_code)
         response = self.get_response(request)
         if response.status_code >= 400 and not _rendered_by_drf(response) and not _is_json(response):
             return json_error(request, response.status_code)

@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from audit import checkpoints, merkle
 from audit.checkpoints import CheckpointRefused, TreeStore, audit_checkpoint_sign, latest_checkpoint
 from audit.models import Action, AuditEntry, Checkpoint, MerkleSegment
-from audit.services import REASON_HASH, REASON_LINK, audit_record, audit_seed, audit_verify
+from audit.services import REASON_HASH, REASON_LINK, audit_record, audit_verify
+from demo.services import audit_seed
 from tests.audit import checkpointing as cp
 
 pytestmark = pytest.mark.django_db

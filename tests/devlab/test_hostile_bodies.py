@@ -15,6 +15,8 @@ import zlib
 
 import pytest
 from django.conf import settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
@@ -196,7 +198,7 @@ def test_a_rate_limited_login_with_too_many_fields_is_still_a_429_and_recorded(a
     with capture(signals.login_throttled) as calls:
         response = api_client.generic("POST", "/api/auth/login/", body, content_type=content_type)
     assert response.status_code == 429
-    assert calls == [{"sender": User, "username": ""}]
+    assert calls == [{"sender": User, "username": "", "reason": "rate"}]
 
 
 def test_django_refusals_outside_the_api_keep_djangos_400_page(admin_client):
@@ -222,7 +224,14 @@ def _wsgi_get(path: str, query: str, content_type: str) -> tuple[str, dict, byte
         "wsgi.errors": io.StringIO(),
     }
     started = {}
-    body = b"".join(application(environ, lambda status, headers: started.update(status=status, headers=headers)))
+    # As Django's test client does: the test's transaction must outlive the request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        body = b"".join(application(environ, lambda status, headers: started.update(status=status, headers=headers)))
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     return started["status"], dict(started["headers"]), body
 
 

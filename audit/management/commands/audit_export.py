@@ -12,7 +12,9 @@ one-line summary.
 """
 
 import contextlib
+import io
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 
@@ -49,18 +51,32 @@ class Command(BaseCommand):
             raise CommandError(f"Invalid filter: {problems}") from None
         progress = Progress.for_command(self, options["verbosity"], lambda: row_total(queryset))
         counter = _Counter(progress)
-        lines = export.LINES[options["format"]](counter.count(export.export_documents(queryset)))
-        chunks = export.batched(lines)
+        documents = export.export_documents(queryset)
+        chunks = export.batched(export.LINES[options["format"]](counter.count(documents)))
         output = options["output"]
-        if output:
-            _write_file(output, chunks)
-        else:
-            for chunk in chunks:
-                self.stdout.write(chunk, ending="")
-            self.stdout.flush()
+        try:
+            if output:
+                _write_file(output, chunks)
+            else:
+                self._write_stdout(chunks)
+        finally:
+            # Ends the read (its transaction and cursor) now, also when the export
+            # stopped early, not whenever the generators are collected.
+            documents.close()
         progress.finish()
         if output and options["verbosity"] >= 1:
             self.stdout.write(self.style.SUCCESS(f"Exported {counter.rows:,} audit entries to {output}."))
+
+    def _write_stdout(self, chunks: Iterable[str]) -> None:
+        try:
+            for chunk in chunks:
+                self.stdout.write(chunk, ending="")
+            self.stdout.flush()
+        except BrokenPipeError:
+            # The reader stopped early (``audit_export ... | head``): stop reading the
+            # table and say so, without a traceback at exit's last flush either.
+            _silence_stdout()
+            raise CommandError("The output was closed before the export ended.") from None
 
 
 class _Counter:
@@ -75,6 +91,14 @@ class _Counter:
             yield document
             self.rows += 1
             self.progress.update(self.rows)
+
+
+def _silence_stdout() -> None:
+    """Points the closed stdout at /dev/null, so that Python's flush at exit finds no broken pipe."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _write_file(path: str, chunks: Iterable[str]) -> None:
