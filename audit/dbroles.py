@@ -24,6 +24,7 @@ Used by ``manage.py db_runtime_role`` (audit/management/commands/); PostgreSQL o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.apps import apps
@@ -56,8 +57,14 @@ def audit_tables() -> list[str]:
     return sorted(tables)
 
 
-def _quote(connection, name: str) -> str:
-    return connection.ops.quote_name(name)
+#: Role names this command accepts: PostgreSQL takes almost anything quoted, but an
+#: operator's role name needs no more, and nothing else can reach the SQL.
+ROLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,62}")
+
+
+def _quote(_connection, name: str) -> str:
+    """``name`` as a quoted SQL identifier (Django's ``quote_name`` does not escape quotes)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _existing_tables(cursor) -> list[str]:
@@ -103,6 +110,8 @@ def _check_role(cursor, role: str) -> None:
 def grant_runtime_role(role: str, *, using: str = "default", create: bool = True) -> Report:
     """Creates ``role`` when missing (``NOLOGIN``, no password) and grants it exactly the
     runtime rights described in the module docstring. Idempotent."""
+    if not ROLE_NAME.fullmatch(role):
+        raise RoleError(f"{role!r} is not a role name this command accepts: letters, digits, _ . - (63 at most)")
     connection = connections[using]
     if connection.vendor != "postgresql":
         raise RoleError("database roles need PostgreSQL")

@@ -18,9 +18,10 @@ from django.db import DatabaseError, connection
 from rest_framework.test import APIClient
 
 from audit import dbroles
-from audit.models import Action, AuditEntry
+from audit.models import Action, AuditEntry, Checkpoint
 from audit.services import audit_record, audit_verify
 from notes.models import Note
+from tests.audit.checkpointing import make_key
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -91,17 +92,17 @@ def test_the_command_creates_a_role_without_login_and_grants_append_only_on_the_
         (False, True, False)
     ]
     rights = _privileges(role)
-    assert rights[AUDIT_TABLE] == "INSERT,SELECT"
-    assert rights[f"{AUDIT_TABLE}_id_seq"] == "USAGE"
+    # Every table of the audit app (the chain, the checkpoints and their tree segments).
+    assert {AUDIT_TABLE, "audit_checkpoint", "audit_merklesegment"} <= set(dbroles.audit_tables())
+    for table in dbroles.audit_tables():
+        assert rights[table] == "INSERT,SELECT", table
+        assert rights[f"{table}_id_seq"] == "USAGE", table
     assert rights["notes_note"] == "DELETE,INSERT,SELECT,UPDATE"
     assert rights["devlab_cache"] == "DELETE,INSERT,SELECT,UPDATE"
     assert rights["notes_note_id_seq"] == "SELECT,USAGE"
     assert rights["default:r"] == "DELETE,INSERT,SELECT,UPDATE"
     assert rights["default:S"] == "SELECT,USAGE"
     assert not any("TRUNCATE" in value or "TRIGGER" in value or "REFERENCES" in value for value in rights.values())
-    assert AUDIT_TABLE in dbroles.audit_tables()
-    for table in dbroles.audit_tables():
-        assert rights[table] == "INSERT,SELECT", table
 
 
 def test_the_runtime_role_cannot_rewrite_truncate_or_unprotect_the_audit_trail(role):
@@ -158,8 +159,27 @@ def test_the_app_works_as_the_runtime_role(role):
         assert _execute("SELECT current_user") == [(role,)]
     assert not Note.objects.exists()
     actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
-    assert actions == ["signup", "login_success", "note_created", "note_updated", "note_deleted"]
+    assert actions[:2] == ["signup", "login_success"]
+    assert actions[-3:] == ["note_created", "note_updated", "note_deleted"]
     assert audit_verify().ok
+
+
+def test_checkpoints_are_signed_and_the_chain_verified_as_the_runtime_role(role, tmp_path, settings):
+    call_command("db_runtime_role", role, verbosity=0)
+    settings.AUDIT_CHECKPOINT_KEY_FILE = str(tmp_path / "checkpoint.key")
+    settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "checkpoints")
+    make_key(tmp_path / "checkpoint.key")
+    with as_role(role):
+        for _ in range(3):
+            audit_record(action=Action.LOGOUT, actor_username="cli")
+        call_command("audit_checkpoint", verbosity=0)
+        audit_record(action=Action.LOGOUT, actor_username="cli")
+        call_command("audit_checkpoint", verbosity=0)
+        call_command("verify_audit", verbosity=0)
+        _refused("DELETE FROM audit_checkpoint")
+        _refused("UPDATE audit_merklesegment SET id = id")
+        _refused("TRUNCATE audit_checkpoint, audit_merklesegment")
+    assert Checkpoint.objects.count() == 2
 
 
 def test_the_command_is_idempotent_and_takes_back_rights_granted_by_hand(role):
@@ -215,3 +235,12 @@ def test_the_command_refuses_a_role_that_grants_cannot_limit(role):
     _execute(f"ALTER TABLE {LATER_TABLE} OWNER TO {role}")
     with pytest.raises(CommandError, match="owns tables here"):
         call_command("db_runtime_role", role, verbosity=0)
+
+
+def test_the_command_refuses_a_role_name_that_could_reach_the_sql(role):
+    names = ['app"; DROP TABLE notes_note; --', "x" * 64, "", "app role"]
+    for name in names:
+        with pytest.raises(CommandError, match="not a role name"):
+            call_command("db_runtime_role", name, verbosity=0)
+    assert _execute("SELECT count(*) FROM notes_note") == [(0,)]
+    assert _execute("SELECT count(*) FROM pg_roles WHERE rolname = ANY(%s)", [names]) == [(0,)]
