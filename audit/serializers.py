@@ -96,3 +96,22 @@ class ConsistencyProofSerializer(serializers.Serializer):
     first = serializers.IntegerField()
     second = serializers.IntegerField()
     proof = serializers.ListField(child=serializers.CharField(), help_text=_("Base64 hashes, RFC 9162 2.1.4."))
+
+
+class VerifyJobSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text=_("The job's id."))
+    status = serializers.ChoiceField(
+        choices=["running", "done", "failed", "lost"],
+        help_text=_("running; done (see result); failed; lost (its worker stopped: start another)."),
+    )
+    checked = serializers.IntegerField(help_text=_("Entries checked so far."))
+    url = serializers.CharField(help_text=_("Where to ask for the job's state."))
+    result = VerifyResultSerializer(
+        required=False, help_text=_("When done: the same answer as GET /api/audit/verify/.")
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.get("result") is None:
+            data.pop("result", None)
+        return data

@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -44,9 +45,11 @@ from audit.serializers import (
     ExportQuerySerializer,
     InclusionProofSerializer,
     InclusionQuerySerializer,
+    VerifyJobSerializer,
     VerifyResultSerializer,
 )
-from audit.services import audit_verify
+from audit.services import VerifyResult, audit_verify
+from audit.verify_jobs import verify_job_get, verify_job_start
 from devlab.pagination import CreatedAtCursorPagination
 
 EXPORT_CHUNK_SIZE = 2000
@@ -358,3 +361,53 @@ class ConsistencyProofView(AdminOnlyMixin, APIView):
             return _proof_error(error, "second")
         data = {"first": first, "second": second, "proof": [merkle.b64(p) for p in proof]}
         return Response(ConsistencyProofSerializer(data).data)
+
+
+# ---------------------------------------------------------------- verification as a background job
+
+
+def _job_document(request, state: dict) -> dict:
+    url = request.build_absolute_uri(reverse("audit-verify-job", args=[state["id"]]))
+    result = state.get("result")
+    return {
+        "id": state["id"],
+        "status": state["status"],
+        "checked": state["checked"],
+        "url": url,
+        "result": VerifyResult(**result) if result else None,
+    }
+
+
+class AuditVerifyJobsView(AdminOnlyMixin, APIView):
+    @extend_schema(
+        summary="Start verifying the audit chain in the background",
+        description=(
+            "For tables too large to verify within one request (millions of entries): 202 at once with the "
+            "job and its status URL (also in `Location`). A job already running is returned instead of a new one."
+        ),
+        request=None,
+        responses={202: VerifyJobSerializer, 401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED},
+    )
+    def post(self, request):
+        state, _started = verify_job_start()
+        data = VerifyJobSerializer(_job_document(request, state)).data
+        return Response(data, status=202, headers={"Location": data["url"]})
+
+
+class AuditVerifyJobView(AdminOnlyMixin, APIView):
+    @extend_schema(
+        summary="A background verification's state",
+        parameters=[OpenApiParameter("job_id", str, OpenApiParameter.PATH, description="The job's id.")],
+        responses={
+            200: VerifyJobSerializer,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: OpenApiResponse(_detail, description="No such job (or it expired after a day)."),
+            429: THROTTLED,
+        },
+    )
+    def get(self, request, job_id):
+        state = verify_job_get(job_id)
+        if state is None:
+            raise NotFound(_("No such verification job."))
+        return Response(VerifyJobSerializer(_job_document(request, state)).data)
