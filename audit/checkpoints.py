@@ -451,7 +451,8 @@ def audit_checkpoint_sign(
                 new += 1
                 if progress is not None and new % 100_000 == 0:
                     progress(new)
-        if previous is not None and not new and previous.origin == origin and previous.verifier_key == verifier:
+        if previous is not None and not new and previous.origin == origin:
+            # Nothing to add (a new key of the same origin signs with the next entry).
             return SignResult(checkpoint=previous, created=False, new_entries=0)
         writer.flush(close_all=True)
         root = tree.root()

@@ -303,3 +303,15 @@ def test_verify_audit_command_reports_the_checkpoint(rows, key):
     cp.cut_off_after(rows[3].pk)
     with pytest.raises(CommandError, match="BROKEN against its checkpoint: the table holds fewer entries"):
         call_command("verify_audit", stdout=StringIO())
+
+
+def test_a_rotated_key_continues_the_same_tree(rows, key, user, tmp_path, settings):
+    cp.sign()
+    new_signer, new_verifier = cp.make_key(tmp_path / "new.key")
+    assert not audit_checkpoint_sign(signer_key=new_signer).created  # nothing new: the next entry
+    _append(user, 1)
+    result = audit_checkpoint_sign(signer_key=new_signer)
+    assert (result.created, result.checkpoint.tree_size, result.checkpoint.verifier_key) == (True, 7, new_verifier)
+    assert merkle.b64(merkle.root_of(cp.table_leaves())) == result.checkpoint.root_hash
+    settings.AUDIT_CHECKPOINT_VERIFIER_KEYS = [key[1], new_verifier]
+    assert audit_verify().ok
