@@ -82,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         **os.environ,
         "DATABASE_URL": url,
         "DEBUG": "False",
-        "SECRET_KEY": "bench-checkpoints-secret-key-not-for-production-0123456789",
+        # A reused database needs the SECRET_KEY its rows were chained with.
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-checkpoints-secret-key-not-for-production-0123456789"),
         "ALLOWED_HOSTS": "localhost",
         "AUDIT_LOG_ORIGIN": "bench.devlab.local/audit",
     }
