@@ -82,6 +82,7 @@ def test_jobs_are_admins_only(api_client, user_client, method, path):
     assert getattr(user_client, method)(path).status_code == 403
 
 
+@pytest.mark.postgres_only  # SQLite's in-memory test database is not shared with another thread's connection
 @pytest.mark.django_db(transaction=True)
 def test_the_job_really_runs_in_a_thread_after_the_response(admin_user, user):
     for _ in range(3):
