@@ -80,11 +80,6 @@ class ConsistencyQuerySerializer(serializers.Serializer):
     first = serializers.IntegerField(min_value=1, help_text=_("The smaller tree size."))
     second = serializers.IntegerField(min_value=1, help_text=_("The larger tree size, covered by a checkpoint."))
 
-    def validate(self, attrs):
-        if attrs["first"] > attrs["second"]:
-            raise serializers.ValidationError({"first": [_("Must not be larger than second.")]})
-        return attrs
-
 
 class InclusionProofSerializer(serializers.Serializer):
     leaf_index = serializers.IntegerField(help_text=_("The entry's position in the tree (0-based)."))

@@ -30,7 +30,6 @@ from audit import merkle, selectors
 from audit.checkpoints import (
     TreeError,
     consistency_proof,
-    covering_size,
     inclusion_proof,
     latest_checkpoint,
     trusted_verifier_keys,
@@ -224,9 +223,14 @@ class AuditVerifyView(AdminOnlyMixin, APIView):
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
 NO_CHECKPOINT = OpenApiResponse(_detail, description="No checkpoint has been signed yet.")
-NOT_COVERED = OpenApiResponse(
+BAD_PROOF_QUERY = OpenApiResponse(
     {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-    description="Invalid parameters, or a tree size the latest checkpoint does not cover.",
+    description="A parameter that is missing or not a whole number of at least 1.",
+)
+NO_PROOF = OpenApiResponse(
+    _detail,
+    description="No such proof: a tree size no checkpoint covers yet, an entry outside that tree, "
+    "or first larger than second.",
 )
 
 
@@ -304,10 +308,6 @@ class VerifierKeyView(_PlainTextView):
         return HttpResponse("".join(f"{key}\n" for key in keys), content_type=TEXT_PLAIN)
 
 
-def _proof_error(error: TreeError, field: str):
-    return Response({field: [str(error)]}, status=400)
-
-
 class InclusionProofView(AdminOnlyMixin, APIView):
     @extend_schema(
         summary="Inclusion proof of an entry",
@@ -315,10 +315,10 @@ class InclusionProofView(AdminOnlyMixin, APIView):
         parameters=[InclusionQuerySerializer],
         responses={
             200: InclusionProofSerializer,
-            400: NOT_COVERED,
+            400: BAD_PROOF_QUERY,
             401: UNAUTHORIZED,
             403: FORBIDDEN,
-            404: OpenApiResponse(_detail, description="The entry is not in that tree."),
+            404: NO_PROOF,
             429: THROTTLED,
         },
     )
@@ -326,10 +326,6 @@ class InclusionProofView(AdminOnlyMixin, APIView):
         query = InclusionQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         entry_id, tree_size = query.validated_data["id"], query.validated_data["tree_size"]
-        try:
-            covering_size(tree_size)
-        except TreeError as error:
-            return _proof_error(error, "tree_size")
         try:
             index, proof = inclusion_proof(entry_id, tree_size)
         except TreeError as error:
@@ -345,9 +341,10 @@ class ConsistencyProofView(AdminOnlyMixin, APIView):
         parameters=[ConsistencyQuerySerializer],
         responses={
             200: ConsistencyProofSerializer,
-            400: NOT_COVERED,
+            400: BAD_PROOF_QUERY,
             401: UNAUTHORIZED,
             403: FORBIDDEN,
+            404: NO_PROOF,
             429: THROTTLED,
         },
     )
@@ -358,7 +355,7 @@ class ConsistencyProofView(AdminOnlyMixin, APIView):
         try:
             proof = consistency_proof(first, second)
         except TreeError as error:
-            return _proof_error(error, "second")
+            raise NotFound(str(error)) from error
         data = {"first": first, "second": second, "proof": [merkle.b64(p) for p in proof]}
         return Response(ConsistencyProofSerializer(data).data)
 
