@@ -11,7 +11,7 @@ SCHEMATHESIS_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate superuser messages bench bench-quick reliability reliability-ci e2e schemathesis screenshots ci-tools ci clean
+.PHONY: help run test lint fmt migrate superuser messages bench bench-quick bench-checkpoints reliability reliability-ci e2e schemathesis screenshots ci-tools ci clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,6 +64,9 @@ messages: $(BIN)/.installed ## Regenerate and compile the pt-BR catalogue (needs
 
 bench: $(BIN)/.installed ## Benchmarks on gunicorn + PostgreSQL, about 7 min (bench/README.md; BENCH_ARGS=--quick)
 	@$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-checkpoints: $(BIN)/.installed ## Signed checkpoints at 1M audit entries (bench/checkpoints.py; BENCH_ARGS=--rows N)
+	@$(BIN)/python -m bench.checkpoints $(BENCH_ARGS)
 
 bench-quick: ## A 2-minute benchmark smoke run
 	@$(MAKE) --no-print-directory bench BENCH_ARGS="--quick $(BENCH_ARGS)"

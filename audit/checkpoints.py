@@ -101,10 +101,44 @@ class TreeStore:
             raise TreeError(f"tile {level}/{tile} holds {len(data) // merkle.HASH_SIZE} hashes, {needed} needed")
         return data
 
-    def perfect(self, height: int, index: int) -> bytes:
+    def _where(self, height: int, index: int) -> tuple[int, int, int, int]:
+        """(tile level, tile, first offset, count) of the hashes a perfect subtree folds."""
         level, rest = divmod(height, TILE_HEIGHT)
         tile, offset = divmod(index << rest, TILE_WIDTH)
-        count = 1 << rest
+        return level, tile, offset, 1 << rest
+
+    def prefetch(self, nodes: Iterable[tuple[int, int]]) -> None:
+        """Reads every tile these perfect subtrees need, in one query."""
+        tiles = {self._where(h, i)[:2] for h, i in nodes} - self._tiles.keys()
+        if not tiles:
+            return
+        condition = Q()
+        for level, tile in tiles:
+            condition |= Q(level=level, tile=tile)
+        joined: dict[tuple[int, int], bytearray] = {key: bytearray() for key in tiles}
+        rows = MerkleSegment.objects.filter(condition).order_by("level", "tile", "start")
+        for level, tile, start, hashes in rows.values_list("level", "tile", "start", "hashes"):
+            data = joined[(level, tile)]
+            if start * merkle.HASH_SIZE != len(data):
+                raise TreeError(f"the stored segments of tile {level}/{tile} do not join")
+            data += bytes(hashes)
+        self._tiles.update({key: bytes(data) for key, data in joined.items()})
+
+    def prefetched(self, compute: Callable[[merkle.Perfect], object]) -> object:
+        """``compute(perfect)`` with every tile it needs read up front: a dry run records the
+        subtrees it asks for, one query reads their tiles, the real run hashes."""
+        wanted: list[tuple[int, int]] = []
+
+        def record(height: int, index: int) -> bytes:
+            wanted.append((height, index))
+            return bytes(merkle.HASH_SIZE)
+
+        compute(record)
+        self.prefetch(wanted)
+        return compute(self.perfect)
+
+    def perfect(self, height: int, index: int) -> bytes:
+        level, tile, offset, count = self._where(height, index)
         data = self._tile(level, tile, offset + count)
         size = merkle.HASH_SIZE
         return merkle.fold_perfect([data[i * size : (i + 1) * size] for i in range(offset, offset + count)])
@@ -162,14 +196,14 @@ def inclusion_proof(entry_id: int, tree_size: int) -> tuple[int, list[bytes]]:
     index = store.leaf_index(entry_id)
     if index is None or index >= tree_size:
         raise TreeError(f"entry {entry_id} is not in the tree of {tree_size} entries")
-    return index, merkle.inclusion_proof(index, tree_size, store.perfect)
+    return index, store.prefetched(lambda perfect: merkle.inclusion_proof(index, tree_size, perfect))
 
 
 def consistency_proof(first: int, second: int) -> list[bytes]:
     covering_size(second)
     if not 0 < first <= second:
         raise TreeError(f"no consistency proof from {first} to {second} entries")
-    return merkle.consistency_proof(first, second, TreeStore().perfect)
+    return TreeStore().prefetched(lambda perfect: merkle.consistency_proof(first, second, perfect))
 
 
 def right_edge(size: int) -> list[bytes]:
@@ -177,8 +211,8 @@ def right_edge(size: int) -> list[bytes]:
     if size == 0:
         return []
     covering_size(size)
-    store = TreeStore()
-    return [store.perfect(level, index) for level, index in merkle.CompactRange(size, [b""] * size.bit_count()).edge()]
+    nodes = merkle.CompactRange(size, [b""] * size.bit_count()).edge()
+    return TreeStore().prefetched(lambda perfect: [perfect(level, index) for level, index in nodes])
 
 
 # ---------------------------------------------------------------- holding the table against a checkpoint
@@ -417,7 +451,8 @@ def audit_checkpoint_sign(
                 new += 1
                 if progress is not None and new % 100_000 == 0:
                     progress(new)
-        if previous is not None and not new and previous.origin == origin and previous.verifier_key == verifier:
+        if previous is not None and not new and previous.origin == origin:
+            # Nothing to add (a new key of the same origin signs with the next entry).
             return SignResult(checkpoint=previous, created=False, new_entries=0)
         writer.flush(close_all=True)
         root = tree.root()

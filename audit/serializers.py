@@ -80,11 +80,6 @@ class ConsistencyQuerySerializer(serializers.Serializer):
     first = serializers.IntegerField(min_value=1, help_text=_("The smaller tree size."))
     second = serializers.IntegerField(min_value=1, help_text=_("The larger tree size, covered by a checkpoint."))
 
-    def validate(self, attrs):
-        if attrs["first"] > attrs["second"]:
-            raise serializers.ValidationError({"first": [_("Must not be larger than second.")]})
-        return attrs
-
 
 class InclusionProofSerializer(serializers.Serializer):
     leaf_index = serializers.IntegerField(help_text=_("The entry's position in the tree (0-based)."))
@@ -96,3 +91,22 @@ class ConsistencyProofSerializer(serializers.Serializer):
     first = serializers.IntegerField()
     second = serializers.IntegerField()
     proof = serializers.ListField(child=serializers.CharField(), help_text=_("Base64 hashes, RFC 9162 2.1.4."))
+
+
+class VerifyJobSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text=_("The job's id."))
+    status = serializers.ChoiceField(
+        choices=["running", "done", "failed", "lost"],
+        help_text=_("running; done (see result); failed; lost (its worker stopped: start another)."),
+    )
+    checked = serializers.IntegerField(help_text=_("Entries checked so far."))
+    url = serializers.CharField(help_text=_("Where to ask for the job's state."))
+    result = VerifyResultSerializer(
+        required=False, help_text=_("When done: the same answer as GET /api/audit/verify/.")
+    )
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.get("result") is None:
+            data.pop("result", None)
+        return data

@@ -10,6 +10,8 @@ router.register("audit/logs", views.AuditEntryViewSet, basename="audit-log")
 
 urlpatterns: list = [
     path("audit/verify/", views.AuditVerifyView.as_view(), name="audit-verify"),
+    path("audit/verify/jobs/", views.AuditVerifyJobsView.as_view(), name="audit-verify-jobs"),
+    path("audit/verify/jobs/<str:job_id>/", views.AuditVerifyJobView.as_view(), name="audit-verify-job"),
     path("audit/checkpoints/", views.CheckpointListView.as_view(), name="audit-checkpoints"),
     path("audit/checkpoints/latest/", views.LatestCheckpointView.as_view(), name="audit-checkpoint-latest"),
     path("audit/verifier-key/", views.VerifierKeyView.as_view(), name="audit-verifier-key"),

@@ -1,6 +1,7 @@
 """The audit API under /api/audit/: read-only, admins only."""
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -25,7 +26,6 @@ from audit import export, merkle
 from audit.checkpoints import (
     TreeError,
     consistency_proof,
-    covering_size,
     inclusion_proof,
     latest_checkpoint,
     trusted_verifier_keys,
@@ -40,9 +40,11 @@ from audit.serializers import (
     ExportQuerySerializer,
     InclusionProofSerializer,
     InclusionQuerySerializer,
+    VerifyJobSerializer,
     VerifyResultSerializer,
 )
-from audit.services import audit_verify
+from audit.services import VerifyResult, audit_verify
+from audit.verify_jobs import verify_job_get, verify_job_start
 from devlab.pagination import CreatedAtCursorPagination
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
@@ -170,9 +172,14 @@ class AuditVerifyView(AdminOnlyMixin, APIView):
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
 NO_CHECKPOINT = OpenApiResponse(_detail, description="No checkpoint has been signed yet.")
-NOT_COVERED = OpenApiResponse(
+BAD_PROOF_QUERY = OpenApiResponse(
     {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-    description="Invalid parameters, or a tree size the latest checkpoint does not cover.",
+    description="A parameter that is missing or not a whole number of at least 1.",
+)
+NO_PROOF = OpenApiResponse(
+    _detail,
+    description="No such proof: a tree size no checkpoint covers yet, an entry outside that tree, "
+    "or first larger than second.",
 )
 
 
@@ -250,10 +257,6 @@ class VerifierKeyView(_PlainTextView):
         return HttpResponse("".join(f"{key}\n" for key in keys), content_type=TEXT_PLAIN)
 
 
-def _proof_error(error: TreeError, field: str):
-    return Response({field: [str(error)]}, status=400)
-
-
 class InclusionProofView(AdminOnlyMixin, APIView):
     @extend_schema(
         summary="Inclusion proof of an entry",
@@ -261,10 +264,10 @@ class InclusionProofView(AdminOnlyMixin, APIView):
         parameters=[InclusionQuerySerializer],
         responses={
             200: InclusionProofSerializer,
-            400: NOT_COVERED,
+            400: BAD_PROOF_QUERY,
             401: UNAUTHORIZED,
             403: FORBIDDEN,
-            404: OpenApiResponse(_detail, description="The entry is not in that tree."),
+            404: NO_PROOF,
             429: THROTTLED,
         },
     )
@@ -272,10 +275,6 @@ class InclusionProofView(AdminOnlyMixin, APIView):
         query = InclusionQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         entry_id, tree_size = query.validated_data["id"], query.validated_data["tree_size"]
-        try:
-            covering_size(tree_size)
-        except TreeError as error:
-            return _proof_error(error, "tree_size")
         try:
             index, proof = inclusion_proof(entry_id, tree_size)
         except TreeError as error:
@@ -291,9 +290,10 @@ class ConsistencyProofView(AdminOnlyMixin, APIView):
         parameters=[ConsistencyQuerySerializer],
         responses={
             200: ConsistencyProofSerializer,
-            400: NOT_COVERED,
+            400: BAD_PROOF_QUERY,
             401: UNAUTHORIZED,
             403: FORBIDDEN,
+            404: NO_PROOF,
             429: THROTTLED,
         },
     )
@@ -304,6 +304,56 @@ class ConsistencyProofView(AdminOnlyMixin, APIView):
         try:
             proof = consistency_proof(first, second)
         except TreeError as error:
-            return _proof_error(error, "second")
+            raise NotFound(str(error)) from error
         data = {"first": first, "second": second, "proof": [merkle.b64(p) for p in proof]}
         return Response(ConsistencyProofSerializer(data).data)
+
+
+# ---------------------------------------------------------------- verification as a background job
+
+
+def _job_document(request, state: dict) -> dict:
+    url = request.build_absolute_uri(reverse("audit-verify-job", args=[state["id"]]))
+    result = state.get("result")
+    return {
+        "id": state["id"],
+        "status": state["status"],
+        "checked": state["checked"],
+        "url": url,
+        "result": VerifyResult(**result) if result else None,
+    }
+
+
+class AuditVerifyJobsView(AdminOnlyMixin, APIView):
+    @extend_schema(
+        summary="Start verifying the audit chain in the background",
+        description=(
+            "For tables too large to verify within one request (millions of entries): 202 at once with the "
+            "job and its status URL (also in `Location`). A job already running is returned instead of a new one."
+        ),
+        request=None,
+        responses={202: VerifyJobSerializer, 401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED},
+    )
+    def post(self, request):
+        state, _started = verify_job_start()
+        data = VerifyJobSerializer(_job_document(request, state)).data
+        return Response(data, status=202, headers={"Location": data["url"]})
+
+
+class AuditVerifyJobView(AdminOnlyMixin, APIView):
+    @extend_schema(
+        summary="A background verification's state",
+        parameters=[OpenApiParameter("job_id", str, OpenApiParameter.PATH, description="The job's id.")],
+        responses={
+            200: VerifyJobSerializer,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: OpenApiResponse(_detail, description="No such job (or it expired after a day)."),
+            429: THROTTLED,
+        },
+    )
+    def get(self, request, job_id):
+        state = verify_job_get(job_id)
+        if state is None:
+            raise NotFound(_("No such verification job."))
+        return Response(VerifyJobSerializer(_job_document(request, state)).data)

@@ -7,6 +7,7 @@ Throughput is reported as ratios between scenarios measured in the same run,
 because the server and wrk share the same cores. See bench/README.md.
 
     .venv/bin/python -m bench.run [--quick] [--workers N] [--keep-db]
+    .venv/bin/python -m bench.run --checkpoints [--rows N]   # bench/checkpoints.py
 """
 
 from __future__ import annotations
@@ -624,6 +625,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if "--checkpoints" in argv:  # the signed-checkpoint scenario (bench/checkpoints.py) instead
+        from bench import checkpoints
+
+        return checkpoints.main([arg for arg in argv if arg != "--checkpoints"])
     Bench(parse_args(argv)).execute()
     return 0
 

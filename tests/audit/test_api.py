@@ -415,10 +415,22 @@ def test_the_schema_documents_every_audit_operation_with_its_errors(schema):
         "/api/audit/logs/{id}/",
         "/api/audit/logs/export/",
         "/api/audit/verify/",
+        "/api/audit/verify/jobs/",
+        "/api/audit/verify/jobs/{job_id}/",
+        "/api/audit/checkpoints/",
+        "/api/audit/checkpoints/latest/",
+        "/api/audit/verifier-key/",
+        "/api/audit/proofs/inclusion/",
+        "/api/audit/proofs/consistency/",
     }
     for path, operations in audit_paths.items():
-        assert set(operations) == {"get"}, path
-        assert {"200", "401", "403"} <= set(operations["get"]["responses"]), path
+        method = "post" if path == "/api/audit/verify/jobs/" else "get"
+        assert set(operations) == {method}, path
+        success = "202" if method == "post" else "200"
+        assert {success, "401", "403"} <= set(operations[method]["responses"]), path
+    for path in ("/api/audit/checkpoints/latest/", "/api/audit/verifier-key/"):
+        assert set(audit_paths[path]["get"]["responses"]["200"]["content"]) == {"text/plain"}
+        assert "404" in audit_paths[path]["get"]["responses"]
     assert "404" in audit_paths["/api/audit/logs/{id}/"]["get"]["responses"]
     assert {"400", "404"} <= set(audit_paths["/api/audit/logs/"]["get"]["responses"])
     assert "400" in audit_paths["/api/audit/logs/export/"]["get"]["responses"]

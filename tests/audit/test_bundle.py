@@ -1,12 +1,16 @@
 """AUDIT.md 10, offline: audit_bundle and the standalone verify_bundle.py."""
 
+import ast
 import json
+import sys
 import zipfile
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
+import audit
 from audit import merkle
 from audit.bundle import audit_bundle_write
 from audit.checkpoints import audit_checkpoint_sign
@@ -141,3 +145,12 @@ def test_an_altered_checkpoint_file_fails_its_signature(log, key, tmp_path):
 def test_a_bundle_needs_a_checkpoint(tmp_path, db):
     with pytest.raises(CommandError, match="No checkpoint has been signed yet"):
         call_command("audit_bundle", str(tmp_path / "b"))
+
+
+def test_the_verifier_imports_only_the_standard_library_and_cryptography():
+    tree = ast.parse((Path(audit.__file__).parent / "verify_bundle.py").read_text(encoding="utf-8"))
+    modules = {
+        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
+    }
+    modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert modules - set(sys.stdlib_module_names) == {"cryptography"}

@@ -98,24 +98,23 @@ def test_a_consistency_proof_ties_the_two_checkpoints(admin_api_client, signed):
     assert merkle.verify_consistency(5, 8, merkle.root_of(leaves[:5]), merkle.root_of(leaves), proof)
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "first=6&second=5",
-        "first=0&second=5",
-        "first=1&second=9",
-        "first=x&second=5",
-        "first=1",
-    ],
-)
-def test_bad_consistency_queries_are_400(admin_api_client, signed, query):
+@pytest.mark.parametrize("query", ["first=0&second=5", "first=x&second=5", "first=1"])
+def test_malformed_consistency_queries_are_400(admin_api_client, signed, query):
+    assert admin_api_client.get(f"/api/audit/proofs/consistency/?{query}").status_code == 400
+
+
+@pytest.mark.parametrize("query", ["first=6&second=5", "first=1&second=9"])
+def test_a_consistency_proof_that_does_not_exist_is_404(admin_api_client, signed, query):
     response = admin_api_client.get(f"/api/audit/proofs/consistency/?{query}")
-    assert response.status_code == 400
+    assert response.status_code == 404
+    assert "detail" in response.json()
 
 
-def test_an_inclusion_proof_past_the_checkpoint_is_400_and_an_entry_outside_it_404(admin_api_client, signed, user):
+def test_an_inclusion_proof_outside_the_signed_trees_is_404(admin_api_client, signed, user):
     rows, _ = signed
-    assert admin_api_client.get(f"/api/audit/proofs/inclusion/?id={rows[0].pk}&tree_size=9").status_code == 400
+    response = admin_api_client.get(f"/api/audit/proofs/inclusion/?id={rows[0].pk}&tree_size=9")
+    assert response.status_code == 404
+    assert "no checkpoint covers a tree of 9 entries" in response.json()["detail"]
     assert admin_api_client.get(f"/api/audit/proofs/inclusion/?id={rows[6].pk}&tree_size=5").status_code == 404
     assert admin_api_client.get("/api/audit/proofs/inclusion/?id=999999&tree_size=8").status_code == 404
     assert admin_api_client.get("/api/audit/proofs/inclusion/?id=-1&tree_size=8").status_code == 400
