@@ -35,7 +35,9 @@ def test_the_passwords_come_from_the_environment_with_no_default():
     assert _required(api["DATABASE_URL"], "DEVLAB_DB_PASSWORD")
     assert _required(api["MIGRATION_DATABASE_URL"], "POSTGRES_PASSWORD")
     text = (ROOT / "docker-compose.yml").read_text()
-    assert ":-" not in text.replace("${ALLOWED_HOSTS:-", "")  # no other variable has a default
+    for variable in ("ALLOWED_HOSTS", "AUDIT_CHECKPOINT_SECONDS"):  # not secrets: they may have defaults
+        text = text.replace("${%s:-" % variable, "")
+    assert ":-" not in text
 
 
 def test_the_app_serves_as_the_runtime_role_and_migrates_as_the_owner():
@@ -66,3 +68,15 @@ def test_the_env_example_leaves_the_passwords_to_the_operator():
     )
     assert example["POSTGRES_PASSWORD"] == ""
     assert example["DEVLAB_DB_PASSWORD"] == ""
+
+
+def test_the_checkpointer_alone_gets_the_signing_key_and_appends_as_the_runtime_role():
+    checkpointer = SERVICES["checkpointer"]
+    assert checkpointer["profiles"] == ["checkpoints"]  # opt-in: it needs a key made first
+    assert checkpointer["secrets"] == ["audit_checkpoint_key"]
+    assert checkpointer["environment"]["AUDIT_CHECKPOINT_KEY_FILE"] == "/run/secrets/audit_checkpoint_key"
+    assert "secrets" not in SERVICES["api"]
+    assert "AUDIT_CHECKPOINT_KEY_FILE" not in SERVICES["api"]["environment"]
+    serve = environ.Env.db_url_config(_interpolated(checkpointer["environment"]["DATABASE_URL"]))
+    assert serve["USER"] == "devlab_app"
+    assert "MIGRATION_DATABASE_URL" not in checkpointer["environment"]
