@@ -36,7 +36,7 @@ def test_the_passwords_come_from_the_environment_with_no_default():
     assert _required(api["MIGRATION_DATABASE_URL"], "POSTGRES_PASSWORD")
     text = (ROOT / "docker-compose.yml").read_text()
     for variable in ("ALLOWED_HOSTS", "AUDIT_CHECKPOINT_SECONDS"):  # not secrets: they may have defaults
-        text = text.replace("${%s:-" % variable, "")
+        text = text.replace("${" + variable + ":-", "")
     assert ":-" not in text
 
 
