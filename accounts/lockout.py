@@ -1,5 +1,8 @@
 """Failed-login counters per (username, client IP), kept in the shared cache.
 
+A client IP is ``devlab.http.network_key``'s: an IPv6 client is counted by its
+/64 network, every address of which it can use.
+
 ``LOGIN_FAILURE_LIMIT`` failures for one username from one client IP within
 ``LOGIN_LOCKOUT_MINUTES`` lock that pair out until the oldest of those failures
 is ``LOGIN_LOCKOUT_MINUTES`` old; a successful login clears the count. The
@@ -32,6 +35,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.models import username_key
+from devlab.http import network_key
 
 
 class LockedOut(Exception):
@@ -52,7 +56,7 @@ def _generation_key(username: str) -> str:
 
 
 def _slot_keys(username: str, ip: str | None, generation: str = "") -> list[str]:
-    pair = hashlib.sha256(f"{username_key(username)}\x00{ip or ''}".encode()).hexdigest()
+    pair = hashlib.sha256(f"{username_key(username)}\x00{network_key(ip)}".encode()).hexdigest()
     prefix = f"login-failure:{pair}:{generation}:" if generation else f"login-failure:{pair}:"
     return [f"{prefix}{slot}" for slot in range(settings.LOGIN_FAILURE_LIMIT)]
 

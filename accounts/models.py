@@ -52,3 +52,21 @@ class User(AbstractUser):
     @property
     def is_admin(self) -> bool:
         return self.is_staff
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code of a user's two-factor login (``accounts.mfa``).
+
+    Only a keyed hash of the code is stored (``digest``): the codes are shown
+    once, at enrollment, and a copy of the table does not reveal them.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "digest"], name="accounts_recoverycode_user_digest")]
+
+    def __str__(self) -> str:
+        return f"recovery code #{self.pk} of user #{self.user_id}"

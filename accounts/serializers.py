@@ -118,7 +118,9 @@ class SignupSerializer(serializers.Serializer):
 
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    # No max_length: an over-long name is a failed login (401, audited with the
+    # name cut to 150 characters, counted by the lockout), not a 400 nobody records.
+    username = serializers.CharField()
     password = PasswordField()
     grant_type = serializers.ChoiceField(
         choices=["password"],
@@ -158,11 +160,63 @@ class PasswordChangeSerializer(serializers.Serializer):
     old_password = PasswordField()
     new_password = NewPasswordField()
 
-    def validate_old_password(self, value: str) -> str:
-        if not self.context["request"].user.check_password(value):
-            raise serializers.ValidationError(_("Your old password was entered incorrectly."))
-        return value
-
     def validate_new_password(self, value: str) -> str:
         _check_password_rules(value, self.context["request"].user)
         return value
+
+
+# ---------------------------------------------------------------- two-factor login
+
+
+class MfaChallengeSerializer(serializers.Serializer):
+    mfa_required = serializers.ChoiceField(
+        choices=[True], help_text=_("Two-factor login is on: send mfa_token and a code to /api/auth/login/mfa/.")
+    )
+    mfa_token = serializers.CharField(help_text=_("Stands for the right password until the second factor is given."))
+    expires_in = serializers.IntegerField(help_text=_("Seconds until mfa_token expires."))
+
+
+class SecondFactorCodeField(serializers.CharField):
+    """A 6-digit TOTP code, or a recovery code (xxxx-xxxx-xxxx, any case)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("help_text", _("The 6-digit code of your authenticator app, or one of your recovery codes."))
+        super().__init__(**kwargs)
+
+
+class LoginSecondFactorSerializer(serializers.Serializer):
+    mfa_token = serializers.CharField(max_length=512)
+    code = SecondFactorCodeField()
+
+
+class TotpEnrollmentSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text=_("The TOTP secret in base32, for typing into an authenticator app."))
+    otpauth_uri = serializers.CharField(help_text=_("The same secret as an otpauth:// URI (for a QR code)."))
+
+
+class TotpConfirmSerializer(serializers.Serializer):
+    code = serializers.RegexField(r"^[0-9]{6}$", help_text=_("The current 6-digit code of the authenticator app."))
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(),
+        min_length=10,
+        max_length=10,
+        help_text=_("Single-use codes for when the authenticator is lost; shown only this once."),
+    )
+
+
+class MfaDisableSerializer(serializers.Serializer):
+    password = PasswordField()
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = serializers.CharField(max_length=64, help_text=_("The uid of the reset link's query."))
+    token = serializers.CharField(max_length=128, help_text=_("The token of the reset link's query."))
+    new_password = NewPasswordField()

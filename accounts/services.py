@@ -6,35 +6,53 @@ Passwords are hashed before a transaction opens: PBKDF2 takes a noticeable
 fraction of a second and should not hold database locks meanwhile.
 """
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import partial
 
-from django.contrib.auth import authenticate, user_logged_in
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation, user_logged_in
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import lockout, signals
+from accounts import lockout, mfa, signals
+from accounts.login import login_attempt
 from accounts.models import User
-from accounts.tokens import PresentedRefreshToken
-from devlab.http import client_ip
+from accounts.tokens import PresentedRefreshToken, RefreshToken
+from devlab import background
+
+logger = logging.getLogger("accounts")
 
 TAKEN = {
     "username": _("A user with that username already exists."),
     "email": _("A user with that email already exists."),
 }
 INVALID_REFRESH = _("Token is invalid, expired or revoked.")
+INVALID_RESET = _("This password reset link is invalid, used or expired.")
 
 
 class InvalidCredentials(Exception):
     """Unknown username, wrong password or inactive user: deliberately indistinguishable."""
+
+
+class WrongPassword(Exception):
+    """The user's current password, asked to confirm a change, was wrong."""
 
 
 class RefreshTokenReused(TokenError):
@@ -81,32 +99,69 @@ def user_signup(*, username: str, email: str, password: str) -> User:
     return user
 
 
-def user_log_in(*, request: HttpRequest, username: str, password: str) -> RefreshToken:
+@dataclass(frozen=True)
+class MfaChallenge:
+    """A right password of a user with two-factor login: the login waits for the second factor."""
+
+    mfa_token: str
+    expires_in: int
+
+
+def user_log_in(*, request: HttpRequest, username: str, password: str) -> RefreshToken | MfaChallenge:
     """Checks a username and password and issues a refresh token (with its access token).
 
-    Refused without checking the password (``lockout.LockedOut``, and a
-    ``login_throttled`` signal) while the username is locked out for the
-    client's IP. Otherwise Django's ``authenticate`` decides (sending
+    A ``login.login_attempt``: refused without checking the password
+    (``lockout.LockedOut``) while the username is locked out for the client's
+    network. Otherwise Django's ``authenticate`` decides (sending
     ``user_login_failed`` on failure); a failure counts towards the lockout and
-    raises ``InvalidCredentials``, a success clears the count (if there is one) and sends
+    raises ``InvalidCredentials``, a success clears the count and sends
     ``user_logged_in`` (which also updates ``last_login``).
+
+    With two-factor login on, a right password is not yet a success: it
+    returns an ``MfaChallenge`` for ``user_log_in_second_factor`` and leaves
+    the failure count as it is, so a known password buys no extra code guesses.
     """
-    ip = client_ip(request)
-    try:
-        failures = lockout.check(username=username, ip=ip)
-    except lockout.LockedOut:
-        signals.login_throttled.send(sender=User, username=username, reason="lockout")
-        raise
+    attempt = login_attempt(request=request, username=username)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        lockout.record_failure(username=username, ip=ip)
+        attempt.failed()
         raise InvalidCredentials
-    if failures:
-        lockout.reset(username=username, ip=ip)
+    if mfa.mfa_enabled(user):
+        return MfaChallenge(mfa_token=mfa.mfa_token_issue(user=user), expires_in=settings.MFA_TOKEN_SECONDS)
+    attempt.succeeded()
+    return _complete_login(request=request, user=user)
+
+
+def _complete_login(*, request: HttpRequest, user: User, recovery_code: bool = False) -> RefreshToken:
     with transaction.atomic():
         refresh = RefreshToken.for_user(user)
+        if recovery_code:
+            signals.recovery_code_used.send(sender=User, user=user)
         user_logged_in.send(sender=User, request=request, user=user)
     return refresh
+
+
+def user_log_in_second_factor(*, request: HttpRequest, mfa_token: str, code: str) -> RefreshToken:
+    """Completes a two-factor login: the ``mfa_token`` of a right password and a TOTP or recovery code.
+
+    Raises ``mfa.InvalidMfaToken`` for a bad, expired or used token. Then a
+    ``login.login_attempt`` of that user (``lockout.LockedOut`` without
+    checking the code): a wrong, replayed or used code counts towards the
+    same lockout as a wrong password, sends ``mfa_failed`` and raises
+    ``InvalidCredentials``. A right one uses up the token, clears the count and
+    logs in (``user_logged_in``; ``recovery_code_used`` too for a recovery code).
+    """
+    user, nonce = mfa.mfa_token_read(mfa_token)
+    attempt = login_attempt(request=request, username=user.get_username())
+    method = mfa.mfa_verify(user=user, code=code)
+    if method is None:
+        attempt.failed()
+        signals.mfa_failed.send(sender=User, user=user)
+        raise InvalidCredentials
+    if not mfa.mfa_token_use(nonce):
+        raise mfa.InvalidMfaToken
+    attempt.succeeded()
+    return _complete_login(request=request, user=user, recovery_code=method == "recovery")
 
 
 def token_refresh(*, refresh: str) -> RefreshToken:
@@ -184,10 +239,20 @@ def user_logout(*, user: User, refresh: str) -> None:
 
 
 @transaction.atomic
-def user_logout_all(*, user: User) -> None:
-    """Revokes every outstanding refresh token of ``user`` and sends ``user_logged_out``."""
+def user_logout_all(*, user: User, actor: User | None = None) -> None:
+    """Revokes every outstanding refresh token of ``user`` and sends ``user_logged_out``.
+
+    Without ``actor`` the user logs themself out (the API). With one, an admin
+    logs ``user`` out everywhere (the admin site's action), which
+    ``user_can_manage`` must allow (``AdminRightsForbidden`` otherwise); the
+    audit row names the admin as actor.
+    """
+    by_admin = {} if actor is None else {"actor": actor}
+    if actor is not None:
+        _lock_rights(actor, user)
+        _require_manage(actor, user)
     user_revoke_tokens(user=user)
-    signals.user_logged_out.send(sender=User, user=user)
+    signals.user_logged_out.send(sender=User, user=user, **by_admin)
 
 
 def user_update_profile(*, user: User, email: str) -> User:
@@ -213,7 +278,7 @@ def user_update_profile(*, user: User, email: str) -> User:
 def user_change_password(*, user: User, new_password: str) -> None:
     """Sets ``user``'s password, revokes all their refresh tokens, sends ``password_changed``.
 
-    The caller has checked the old password and the validators.
+    The caller has checked the old password (``user_change_own_password``) and the validators.
     """
     user.set_password(new_password)
     with transaction.atomic():
@@ -222,15 +287,153 @@ def user_change_password(*, user: User, new_password: str) -> None:
         signals.password_changed.send(sender=User, actor=user, user=user)
 
 
+def user_change_own_password(*, request: HttpRequest, user: User, old_password: str, new_password: str) -> None:
+    """Changes ``user``'s password after checking the old one, as a ``login.login_attempt``.
+
+    The old password is a password check like a login's, so it is guarded the
+    same way: ``lockout.LockedOut`` (without checking it) while the user is
+    locked out for the client's network; a wrong one counts towards that
+    lockout, sends ``password_change_failed`` and raises ``WrongPassword``.
+    The new password has passed the validators (the serializer's job).
+    """
+    attempt = login_attempt(request=request, username=user.get_username())
+    if not user.check_password(old_password):
+        attempt.failed()
+        signals.password_change_failed.send(sender=User, user=user)
+        raise WrongPassword
+    attempt.succeeded()
+    user_change_password(user=user, new_password=new_password)
+
+
+def user_mfa_disable(*, request: HttpRequest, user: User, password: str) -> bool:
+    """Turns ``user``'s two-factor login off after checking their password, as a
+    ``login.login_attempt`` (``lockout.LockedOut``; a wrong password counts and
+    raises ``WrongPassword``). Returns whether it was on (``mfa_disabled`` is sent then)."""
+    attempt = login_attempt(request=request, username=user.get_username())
+    if not user.check_password(password):
+        attempt.failed()
+        raise WrongPassword
+    attempt.succeeded()
+    return mfa.mfa_turn_off(actor=user, user=user)
+
+
+# ---------------------------------------------------------------- password reset
+# Django's token generator: an HMAC (SECRET_KEY) of the user's id, password
+# hash, last login and email and of the time it was made, valid for
+# PASSWORD_RESET_TIMEOUT seconds (PASSWORD_RESET_MINUTES). Nothing is stored:
+# setting a password (or logging in) changes what the HMAC covers, so a token
+# is single use and dies with the password it was issued for.
+
+#: Languages the reset email is written in (templates/accounts/email/<language>/).
+RESET_EMAIL_LANGUAGES = ("en", "pt-br")
+
+
+def password_reset_request(*, email: str, url_template: str) -> None:
+    """Mails a reset link to the active account with ``email``, if there is one.
+
+    Returns at once, having done the same for every address: the lookup, the
+    ``password_reset_requested`` signal and the mail happen in a background
+    thread (``_password_reset_mail``), so neither the answer nor its time
+    says whether the address has an account. ``url_template`` is the link
+    with ``{uid}`` and ``{token}`` to fill in; the email is written in the
+    active language.
+    """
+    task = partial(_password_reset_mail, email=email, url_template=url_template, language=translation.get_language())
+    background.run_after_commit(task, name="password-reset-mail")
+
+
+def _reset_recipient(email: str) -> User | None:
+    user = User.objects.by_email(email).filter(is_active=True).first()
+    return user if user is not None and user.has_usable_password() else None
+
+
+def _password_reset_mail(*, email: str, url_template: str, language: str | None) -> None:
+    """The work of ``password_reset_request``; a failed send is logged (never the link)."""
+    user = _reset_recipient(email)
+    if user is None:
+        return
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = url_template.format(uid=uid, token=default_token_generator.make_token(user))
+    with transaction.atomic():
+        signals.password_reset_requested.send(sender=User, user=user)
+    language = language if language in RESET_EMAIL_LANGUAGES else RESET_EMAIL_LANGUAGES[0]
+    context = {"username": user.get_username(), "link": link, "minutes": settings.PASSWORD_RESET_MINUTES}
+    with translation.override(language):
+        templates = f"accounts/email/{language}/password_reset"
+        subject = " ".join(render_to_string(f"{templates}_subject.txt", context).split())
+        message = EmailMultiAlternatives(subject, render_to_string(f"{templates}.txt", context), to=[user.email])
+        message.attach_alternative(render_to_string(f"{templates}.html", context), "text/html")
+    try:
+        message.send()
+    except Exception as exc:  # SMTP, DNS, TLS, timeouts: the user simply gets no mail
+        logger.error(
+            "password reset email could not be sent",
+            extra={"user_id": user.pk, "error": f"{type(exc).__name__}: {exc}"[:300]},
+        )
+
+
+def _reset_user(uid: str) -> User | None:
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uid)))
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+    return User.objects.filter(pk=pk, is_active=True).first()
+
+
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
+    """Sets a new password with a reset link's ``uid`` and ``token``; revokes every refresh token.
+
+    Raises ``ValidationError`` on ``token`` when the link is invalid, used,
+    expired or its user inactive, and on ``new_password`` when Django's
+    validators refuse it. Sends ``password_reset_done``. The token is checked
+    again under a lock on the user's row, so of two requests with one token
+    only one sets a password.
+    """
+    user = _reset_user(uid)
+    if user is None or not default_token_generator.check_token(user, token):
+        raise ValidationError({"token": [INVALID_RESET]})
+    try:
+        password_validation.validate_password(new_password, user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    hashed = make_password(new_password)  # before the lock: PBKDF2 is slow
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user.pk, is_active=True).first()
+        if user is None or not default_token_generator.check_token(user, token):
+            raise ValidationError({"token": [INVALID_RESET]})
+        user.password = hashed
+        user.save(update_fields=["password"])
+        user_revoke_tokens(user=user)
+        signals.password_reset_done.send(sender=User, actor=user, user=user)
+    return user
+
+
 # ---------------------------------------------------------------- user administration
 # ``actor`` is the admin who acts, or None for the operator on the command line
-# (the audit trail records "cli").
+# (the audit trail records "cli"). Who may act on whom is decided here and only
+# here (``user_can_manage``, ``user_can_grant_rights``, ``user_admin_check``):
+# the API, the admin site and the commands ask these functions.
 
 ADMINISTRATORS_GROUP = "Administrators"
+#: What only a superuser (or the operator) may change: the rights beyond the group.
+RIGHTS_FIELDS = frozenset({"is_superuser", "groups", "user_permissions"})
+#: The other fields an admin's edit may change (``user_admin_update``); never the password.
+ADMIN_EDITABLE_FIELDS = frozenset(
+    {"username", "email", "first_name", "last_name", "is_active", "last_login", "date_joined"}
+)
+_STATE_FIELDS = ["is_staff", "is_superuser", "is_active"]
 
 
 class AdminRightsConflict(Exception):
     """The change contradicts the user's current rights (the API answers 409)."""
+
+
+class AdminRightsForbidden(PermissionDenied):
+    """The actor may not make this change (the API answers 403, the admin site shows an error).
+
+    A ``PermissionDenied``: a path that forgets to catch it still refuses (403) and
+    rolls its transaction back rather than failing with a 500.
+    """
 
 
 def administrators_group() -> Group:
@@ -242,9 +445,96 @@ def _is_self(actor: User | None, user: User) -> bool:
     return actor is not None and actor.pk == user.pk
 
 
+def user_can_manage(*, actor: User | None, user: User) -> bool:
+    """Whether ``actor`` may change ``user`` at all (edit, password, rights, deactivate, delete, log out).
+
+    The operator (``None``) and superusers may act on anyone; any other active
+    admin on users who are not superusers (themselves included); nobody else.
+    """
+    if actor is None:
+        return True
+    if not (actor.is_active and actor.is_staff):
+        return False
+    return actor.is_superuser or not user.is_superuser
+
+
+def user_can_grant_rights(*, actor: User | None) -> bool:
+    """Whether ``actor`` may set ``RIGHTS_FIELDS`` (superuser status, groups, permissions) of anyone."""
+    return actor is None or (actor.is_active and actor.is_superuser)
+
+
+def _require_manage(actor: User | None, user: User) -> None:
+    if user_can_manage(actor=actor, user=user):
+        return
+    if actor is not None and not (actor.is_active and actor.is_staff):
+        raise AdminRightsForbidden(_("Admin rights are required."))
+    raise AdminRightsForbidden(
+        _("Only a superuser can change the superuser %(username)s.") % {"username": user.username}
+    )
+
+
+def _require_not_last_superuser(user: User) -> None:
+    """Refuses a change that would leave no active superuser (nobody, superusers included, may)."""
+    if not (user.is_superuser and user.is_active):
+        return
+    if not User.objects.filter(is_superuser=True, is_active=True).exclude(pk=user.pk).exists():
+        raise AdminRightsConflict(_("%(username)s is the last superuser.") % {"username": user.username})
+
+
+def _lock_rights(actor: User | None, user: User) -> None:
+    """Locks the rows of every active superuser, of ``actor`` and of ``user``; re-reads their rights.
+
+    Every rights change runs this first, in its transaction: two superusers
+    demoting each other at once are serialised, and the second sees that the
+    first already removed a superuser (and that its actor may no longer act).
+    Rows are locked in primary-key order, so concurrent changes cannot deadlock.
+    Raises ``User.DoesNotExist`` when ``user`` (or ``actor``) is gone meanwhile.
+    """
+    ids = [user.pk] if actor is None else [user.pk, actor.pk]
+    locked = User.objects.select_for_update().filter(Q(pk__in=ids) | Q(is_superuser=True, is_active=True))
+    list(locked.order_by("pk").values_list("pk", flat=True))
+    user.refresh_from_db(fields=_STATE_FIELDS)
+    if actor is not None:
+        actor.refresh_from_db(fields=_STATE_FIELDS)
+
+
+@transaction.atomic
+def user_admin_check(*, actor: User | None, user: User, changes: Mapping[str, object] | None = None) -> None:
+    """Raises ``AdminRightsForbidden`` or ``AdminRightsConflict`` if ``actor`` may not make ``changes`` to ``user``.
+
+    ``changes`` maps the names of changed fields to their new values (as an
+    admin's edit would set them). The admin site asks this before it saves
+    (validating the change form, before the password form); ``user_admin_update``
+    asks again. The rows stay locked (``_lock_rights``) until the caller's
+    transaction ends, so what was allowed stays allowed until the save.
+    """
+    changes = changes or {}
+    _lock_rights(actor, user)
+    _require_manage(actor, user)
+    granted = sorted(RIGHTS_FIELDS.intersection(changes))
+    if granted and not user_can_grant_rights(actor=actor):
+        raise AdminRightsForbidden(_("Only a superuser can change %(fields)s.") % {"fields": ", ".join(granted)})
+    demoted = "is_staff" in changes and not changes["is_staff"] and user.is_staff
+    if demoted and _is_self(actor, user):
+        raise AdminRightsConflict(_("You cannot remove your own admin rights."))
+    deactivated = "is_active" in changes and not changes["is_active"] and user.is_active
+    if deactivated and _is_self(actor, user):
+        raise AdminRightsConflict(_("You cannot deactivate yourself."))
+    unsuperused = "is_superuser" in changes and not changes["is_superuser"] and user.is_superuser
+    if demoted or deactivated or unsuperused:
+        _require_not_last_superuser(user)
+
+
 @transaction.atomic
 def user_promote(*, actor: User | None, user: User, superuser: bool = False) -> User:
-    """Makes ``user`` an admin (``is_staff``, the Administrators group); ``superuser`` too if asked."""
+    """Makes ``user`` an admin (``is_staff``, the Administrators group); ``superuser`` too if asked.
+
+    Only a superuser (or the operator) makes a superuser or changes one.
+    """
+    _lock_rights(actor, user)
+    _require_manage(actor, user)
+    if superuser and not user_can_grant_rights(actor=actor):
+        raise AdminRightsForbidden(_("Only a superuser can make a superuser."))
     if user.is_staff and (user.is_superuser or not superuser):
         raise AdminRightsConflict(_("%(username)s is already an admin.") % {"username": user.username})
     user.is_staff = True
@@ -257,13 +547,18 @@ def user_promote(*, actor: User | None, user: User, superuser: bool = False) -> 
 
 @transaction.atomic
 def user_demote(*, actor: User | None, user: User) -> User:
-    """Removes ``user``'s admin rights and revokes their refresh tokens."""
+    """Removes ``user``'s admin rights and revokes their refresh tokens.
+
+    Never yourself, a superuser only by a superuser (or the operator), never the
+    last active superuser (not even by the operator).
+    """
     if _is_self(actor, user):
         raise AdminRightsConflict(_("You cannot remove your own admin rights."))
+    _lock_rights(actor, user)
+    _require_manage(actor, user)
     if not user.is_staff:
         raise AdminRightsConflict(_("%(username)s is not an admin.") % {"username": user.username})
-    if user.is_superuser and not User.objects.filter(is_superuser=True, is_active=True).exclude(pk=user.pk).exists():
-        raise AdminRightsConflict(_("%(username)s is the last superuser.") % {"username": user.username})
+    _require_not_last_superuser(user)
     user.is_staff = False
     user.is_superuser = False
     user.save(update_fields=["is_staff", "is_superuser"])
@@ -275,11 +570,17 @@ def user_demote(*, actor: User | None, user: User) -> User:
 
 @transaction.atomic
 def user_deactivate(*, actor: User | None, user: User) -> User:
-    """Deactivates ``user`` (no more logins, access tokens refused) and revokes their refresh tokens."""
+    """Deactivates ``user`` (no more logins, access tokens refused) and revokes their refresh tokens.
+
+    Never yourself, a superuser only by a superuser, never the last active superuser.
+    """
     if _is_self(actor, user):
         raise AdminRightsConflict(_("You cannot deactivate yourself."))
+    _lock_rights(actor, user)
+    _require_manage(actor, user)
     if not user.is_active:
         raise AdminRightsConflict(_("%(username)s is already inactive.") % {"username": user.username})
+    _require_not_last_superuser(user)
     user.is_active = False
     user.save(update_fields=["is_active"])
     user_revoke_tokens(user=user)
@@ -299,9 +600,54 @@ def user_unlock(*, actor: User | None, user: User) -> None:
 
 
 @transaction.atomic
-def user_admin_update(*, actor: User, user: User, fields: list[str]) -> User:
-    """Saves an admin's edit of ``user``; flag changes go through promote/demote/deactivate."""
-    user.save()
+def user_admin_update(*, actor: User, user: User, changes: Mapping[str, object]) -> User:
+    """Applies an admin's edit to ``user`` (as stored) and returns it.
+
+    ``changes`` maps changed field names to new values; ``groups`` and
+    ``user_permissions`` to what the user should have. ``user_admin_check``
+    decides first, with the rows locked. Granting or removing admin rights
+    (``is_staff``, a new ``is_superuser``) runs ``user_promote`` /
+    ``user_demote`` with their own events; the rest is saved and sent as one
+    ``user_updated``. An admin keeps the Administrators group whatever
+    ``groups`` says, a non-admin never has it; deactivation revokes refresh tokens.
+    """
+    user_admin_check(actor=actor, user=user, changes=changes)
+    changes = dict(changes)
+    staff = bool(changes.pop("is_staff", user.is_staff))
+    superuser = bool(changes.pop("is_superuser", user.is_superuser))
+    groups = changes.pop("groups", None)
+    permissions = changes.pop("user_permissions", None)
+    unknown = set(changes) - ADMIN_EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"not editable here: {sorted(unknown)}")
+    fields = []
+    if user.is_staff and not staff:
+        user_demote(actor=actor, user=user)
+    elif (staff and not user.is_staff) or (superuser and not user.is_superuser):
+        user_promote(actor=actor, user=user, superuser=superuser)
+    if user.is_superuser and not superuser:
+        user.is_superuser = False
+        fields.append("is_superuser")
+    for name, value in changes.items():
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+            fields.append(name)
+    if fields:
+        user.save(update_fields=fields)
+    if groups is not None:
+        before = set(user.groups.values_list("pk", flat=True))
+        wanted = {group.pk for group in groups}
+        admins = administrators_group().pk
+        wanted = wanted | {admins} if user.is_staff else wanted - {admins}
+        if wanted != before:
+            user.groups.set(wanted)
+            fields.append("groups")
+    if permissions is not None:
+        before = set(user.user_permissions.values_list("pk", flat=True))
+        wanted = {permission.pk for permission in permissions}
+        if wanted != before:
+            user.user_permissions.set(wanted)
+            fields.append("user_permissions")
     if "is_active" in fields and not user.is_active:
         user_revoke_tokens(user=user)
     if fields:
@@ -311,15 +657,28 @@ def user_admin_update(*, actor: User, user: User, fields: list[str]) -> User:
 
 @transaction.atomic
 def user_admin_set_password(*, actor: User, user: User) -> None:
-    """Records a password set by an admin (the admin form saved it) and revokes the user's tokens."""
+    """Records a password set by an admin (the admin form saved it) and revokes the user's tokens.
+
+    Refuses (``AdminRightsForbidden``) a superuser's password set by anyone but
+    a superuser. The admin site asks ``user_admin_check`` before its form saves
+    and calls this after, in the same transaction, which a refusal rolls back.
+    """
+    _lock_rights(actor, user)
+    _require_manage(actor, user)
     user_revoke_tokens(user=user)
     signals.password_changed.send(sender=User, actor=actor, user=user)
 
 
 @transaction.atomic
 def user_delete(*, actor: User, user: User) -> None:
-    """Deletes ``user`` (and their notes); their audit rows stay."""
+    """Deletes ``user`` (and their notes); their audit rows stay.
+
+    Never yourself, a superuser only by a superuser, never the last active superuser.
+    """
     if _is_self(actor, user):
         raise AdminRightsConflict(_("You cannot delete yourself."))
+    _lock_rights(actor, user)
+    _require_manage(actor, user)
+    _require_not_last_superuser(user)
     signals.user_deleted.send(sender=User, actor=actor, user=user)
     user.delete()

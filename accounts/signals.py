@@ -11,13 +11,20 @@ from django.dispatch import Signal
 #: A new account was created through signup. kwargs: ``user``.
 user_signed_up = Signal()
 
-#: A login was refused by the lockout or the login rate limit, before any
-#: password was checked. kwargs: ``username`` (as attempted, may be empty),
-#: ``reason``: ``"lockout"`` (too many failures for the username from this IP)
-#: or ``"rate"`` (the login rate limit).
+#: A login (or another check of a password, such as a password change) was
+#: refused by the lockout or a rate limit, before any secret was checked; sent
+#: at most once a minute per client network and username (``accounts.login``).
+#: kwargs: ``username`` (as attempted, may be empty), ``reason``: ``"lockout"``
+#: (too many failures for the username from this network) or ``"rate"`` (a rate limit).
+#: Every refusal, unbounded, is ``login_refused``.
 login_throttled = Signal()
 
-#: A refresh token was revoked by logout. kwargs: ``user``.
+#: Every login refused by the lockout or a rate limit (``login_throttled`` is
+#: its bounded, audited twin), for counting. kwargs: ``username``, ``reason``.
+login_refused = Signal()
+
+#: A refresh token was revoked by logout. kwargs: ``user``, optional ``actor``
+#: (an admin who logged ``user`` out everywhere; the user themself when absent).
 user_logged_out = Signal()
 
 #: A blacklisted or rotated-out refresh token was presented; every
@@ -27,6 +34,9 @@ refresh_token_reused = Signal()
 
 #: A password was changed. kwargs: ``actor``, ``user``.
 password_changed = Signal()
+
+#: A password change was refused: the old password was wrong. kwargs: ``user``.
+password_change_failed = Signal()
 
 #: A user changed their own profile. kwargs: ``user``, ``fields`` (names changed).
 profile_updated = Signal()
@@ -52,3 +62,24 @@ user_deleted = Signal()
 #: An authenticated user was refused (403) on an admin-only endpoint.
 #: kwargs: ``user``, ``method``, ``path``.
 access_denied = Signal()
+
+#: Two-factor login was turned on (an authenticator confirmed). kwargs: ``user``.
+mfa_enabled = Signal()
+
+#: Two-factor login was turned off. kwargs: ``actor`` (the user, or ``None`` for
+#: the operator's ``mfa_reset``), ``user``.
+mfa_disabled = Signal()
+
+#: A second-factor code was refused at a login: wrong, replayed or already used.
+#: kwargs: ``user``. Never the code.
+mfa_failed = Signal()
+
+#: A recovery code completed a login (and is now used up). kwargs: ``user``.
+recovery_code_used = Signal()
+
+#: A password-reset email was asked for an address that has an account
+#: (nothing is sent for an unknown address). kwargs: ``user``.
+password_reset_requested = Signal()
+
+#: A password-reset token set a new password. kwargs: ``actor`` (the user), ``user``.
+password_reset_done = Signal()

@@ -1,6 +1,10 @@
 """Accounts endpoints under /api/auth/: HTTP in and out, decisions in accounts.services."""
 
+import hashlib
+
+from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -12,39 +16,51 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
+    inline_serializer,
 )
-from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
-from accounts import lockout, services, signals
+from accounts import lockout, mfa, services
+from accounts.login import login_throttled
 from accounts.models import User
 from accounts.permissions import AdminOnlyMixin
-from accounts.schema import BAD_REQUEST, DETAIL, FORBIDDEN, THROTTLED, UNAUTHORIZED
+from accounts.schema import BAD_REQUEST, DETAIL, FORBIDDEN, THROTTLED, UNAUTHORIZED, BodyOnDeleteSchema
 from accounts.serializers import (
+    LoginSecondFactorSerializer,
     LoginSerializer,
     LogoutSerializer,
+    MfaChallengeSerializer,
+    MfaDisableSerializer,
     PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    RecoveryCodesSerializer,
     RefreshedTokensSerializer,
     RefreshSerializer,
     SignupSerializer,
     TokenPairSerializer,
+    TotpConfirmSerializer,
+    TotpEnrollmentSerializer,
     UserSerializer,
 )
 from accounts.tokens import access_token_seconds
 from devlab.filters import FilterSet
 from devlab.pagination import CreatedAtCursorPagination
-from devlab.throttling import AnonRateThrottle, ScopedRateThrottle
+from devlab.parsers import JSONParser
+from devlab.throttling import AnonRateThrottle, FixedWindowThrottle, ScopedRateThrottle, UserRateThrottle
 
 RETRY_AFTER = OpenApiParameter(
     "Retry-After",
@@ -100,8 +116,8 @@ def _attempted_username(request) -> str:
     """The username of a request refused before validation, made safe to record."""
     try:
         username = request.data.get("username", "")
-    except (exceptions.ParseError, exceptions.UnsupportedMediaType, AttributeError):
-        return ""
+    except (exceptions.ParseError, exceptions.UnsupportedMediaType, SuspiciousOperation, AttributeError):
+        return ""  # SuspiciousOperation: Django refused the body (too many fields), devlab.errors.client_error
     return username.replace("\x00", "")[:150] if isinstance(username, str) else ""
 
 
@@ -121,7 +137,18 @@ class LoginView(_AnonymousEndpoint):
 
     @extend_schema(
         summary="Log in: a token pair for a username and password",
-        responses={200: TokenPairSerializer, 400: BAD_REQUEST, 401: UNAUTHORIZED, 429: THROTTLED},
+        description="With two-factor login on, a right password answers `mfa_required` and an `mfa_token` "
+        "for `POST /api/auth/login/mfa/` instead of tokens.",
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="LoginResult",
+                serializers=[TokenPairSerializer, MfaChallengeSerializer],
+                resource_type_field_name=None,
+            ),
+            400: BAD_REQUEST,
+            401: UNAUTHORIZED,
+            429: THROTTLED,
+        },
         parameters=[RETRY_AFTER],
     )
     def post(self, request):
@@ -136,15 +163,148 @@ class LoginView(_AnonymousEndpoint):
             raise exceptions.Throttled(exc.retry_after, _("Too many failed logins.")) from exc
         except services.InvalidCredentials as exc:
             raise exceptions.AuthenticationFailed(_("Invalid username or password.")) from exc
-        access = str(refresh.access_token)
-        body = {"access": access, "refresh": str(refresh), "token_type": "Bearer", "expires_in": access_token_seconds()}
-        if data.get("grant_type") == "password":
-            body["access_token"] = access
-        return Response(body)
+        if isinstance(refresh, services.MfaChallenge):
+            return Response({"mfa_required": True, "mfa_token": refresh.mfa_token, "expires_in": refresh.expires_in})
+        return Response(_token_pair_body(refresh, oauth2=data.get("grant_type") == "password"))
 
     def throttled(self, request, wait):
-        signals.login_throttled.send(sender=User, username=_attempted_username(request), reason="rate")
+        login_throttled(request=request._request, username=_attempted_username(request), reason="rate")
         super().throttled(request, wait)
+
+
+def _token_pair_body(refresh, *, oauth2: bool = False) -> dict:
+    access = str(refresh.access_token)
+    body = {"access": access, "refresh": str(refresh), "token_type": "Bearer", "expires_in": access_token_seconds()}
+    if oauth2:
+        body["access_token"] = access
+    return body
+
+
+# The failure counters and the mfa_failed row must persist although the request fails.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class LoginSecondFactorView(_AnonymousEndpoint):
+    """The second step of a two-factor login: the `mfa_token` that `POST /api/auth/login/` answered
+    for the right password, and the current code of the authenticator app or an unused recovery
+    code. A code is accepted once; wrong codes count towards the same lockout as wrong passwords
+    (429); the token expires after `MFA_TOKEN_SECONDS` and is single use."""
+
+    serializer_class = LoginSecondFactorSerializer
+    parser_classes = (JSONParser, FormParser)
+    throttle_classes = (AnonRateThrottle, ScopedRateThrottle)
+    throttle_scope = "login"
+
+    @extend_schema(
+        summary="Log in, second step: a token pair for the mfa_token and a code",
+        responses={
+            200: TokenPairSerializer,
+            400: BAD_REQUEST,
+            401: OpenApiResponse(DETAIL, description="Wrong, replayed or used code, or a bad or expired mfa_token."),
+            429: THROTTLED,
+        },
+        parameters=[RETRY_AFTER],
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            refresh = services.user_log_in_second_factor(
+                request=request._request, mfa_token=data["mfa_token"], code=data["code"]
+            )
+        except lockout.LockedOut as exc:
+            raise exceptions.Throttled(exc.retry_after, _("Too many failed logins.")) from exc
+        except mfa.InvalidMfaToken as exc:
+            raise exceptions.AuthenticationFailed(_("The login has expired; log in again.")) from exc
+        except services.InvalidCredentials as exc:
+            raise exceptions.AuthenticationFailed(_("Invalid code.")) from exc
+        return Response(_token_pair_body(refresh))
+
+    def throttled(self, request, wait):
+        login_throttled(request=request._request, username="", reason="rate")
+        super().throttled(request, wait)
+
+
+# A wrong password's failure count must persist although the request fails.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class TotpView(GenericAPIView):
+    """Two-factor login with an authenticator app (TOTP, RFC 6238: SHA-1, 6 digits, 30 s)."""
+
+    schema = BodyOnDeleteSchema()
+
+    def get_serializer_class(self):
+        return MfaDisableSerializer if self.request.method == "DELETE" else TotpEnrollmentSerializer
+
+    @extend_schema(
+        summary="Start enrolling an authenticator app",
+        description="A new secret, not active until confirmed with a first code "
+        "(`POST /api/auth/mfa/totp/confirm/`). Starting again replaces an unconfirmed one.",
+        request=None,
+        responses={
+            201: TotpEnrollmentSerializer,
+            401: UNAUTHORIZED,
+            409: OpenApiResponse(DETAIL, description="Two-factor login is already on."),
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        try:
+            device = mfa.mfa_totp_start(user=request.user)
+        except mfa.AlreadyEnabled:
+            raise Conflict(_("Two-factor login is already on; turn it off first.")) from None
+        body = {"secret": mfa.totp_secret(device), "otpauth_uri": device.config_url}
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Turn two-factor login off",
+        description="Needs your password; a wrong one counts towards the login lockout.",
+        request=MfaDisableSerializer,
+        responses={
+            204: None,
+            400: OpenApiResponse(BAD_REQUEST.response, description="Wrong password."),
+            401: UNAUTHORIZED,
+            429: THROTTLED,
+        },
+        parameters=[RETRY_AFTER],
+    )
+    def delete(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.user_mfa_disable(
+                request=request._request, user=request.user, password=serializer.validated_data["password"]
+            )
+        except lockout.LockedOut as exc:
+            raise exceptions.Throttled(exc.retry_after, _("Too many failed logins.")) from exc
+        except services.WrongPassword as exc:
+            raise exceptions.ValidationError({"password": [_("Wrong password.")]}) from exc
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TotpConfirmView(GenericAPIView):
+    """Turns two-factor login on with the authenticator's first code."""
+
+    serializer_class = TotpConfirmSerializer
+
+    @extend_schema(
+        summary="Confirm the authenticator app: two-factor login is on",
+        description="Answers the ten single-use recovery codes, shown only this once.",
+        responses={
+            200: RecoveryCodesSerializer,
+            400: OpenApiResponse(BAD_REQUEST.response, description="Wrong code, or no enrollment started."),
+            401: UNAUTHORIZED,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            codes = mfa.mfa_totp_confirm(user=request.user, code=serializer.validated_data["code"])
+        except mfa.NoEnrollment:
+            raise exceptions.ValidationError({"code": [_("Start the enrollment first.")]}) from None
+        except mfa.WrongCode:
+            raise exceptions.ValidationError({"code": [_("Wrong code.")]}) from None
+        return Response({"recovery_codes": codes})
 
 
 # A reused token's revocation must persist although the request fails.
@@ -232,10 +392,17 @@ class MeView(GenericAPIView):
         return Response(UserSerializer(user).data)
 
 
+# The failure counters and the password_change_failed row must persist although the request fails.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class PasswordChangeView(GenericAPIView):
-    """Every refresh token of yours is revoked; log in again with the new password."""
+    """Every refresh token of yours is revoked; log in again with the new password. A wrong old
+    password counts towards the login lockout (`LOGIN_FAILURE_LIMIT`): then 429, even with the
+    right one, until `LOGIN_LOCKOUT_MINUTES` have passed; a per-user rate (`THROTTLE_PASSWORD`)
+    applies too."""
 
     serializer_class = PasswordChangeSerializer
+    throttle_classes = (UserRateThrottle, ScopedRateThrottle)
+    throttle_scope = "password"
 
     @extend_schema(
         summary="Change your password",
@@ -245,14 +412,110 @@ class PasswordChangeView(GenericAPIView):
             401: UNAUTHORIZED,
             429: THROTTLED,
         },
+        parameters=[RETRY_AFTER],
     )
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.user_change_password(user=request.user, new_password=serializer.validated_data["new_password"])
+        data = serializer.validated_data
+        try:
+            services.user_change_own_password(
+                request=request._request,
+                user=request.user,
+                old_password=data["old_password"],
+                new_password=data["new_password"],
+            )
+        except lockout.LockedOut as exc:
+            raise exceptions.Throttled(exc.retry_after, _("Too many failed logins.")) from exc
+        except services.WrongPassword as exc:
+            message = _("Your old password was entered incorrectly.")
+            raise exceptions.ValidationError({"old_password": [message]}) from exc
         if isinstance(request.successful_authenticator, SessionAuthentication):
             # Keep the browsable API's session (Django ends sessions on a password change).
             update_session_auth_hash(request, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def throttled(self, request, wait):
+        login_throttled(request=request._request, username=request.user.get_username(), reason="rate")
+        super().throttled(request, wait)
+
+
+class PasswordResetEmailThrottle(FixedWindowThrottle):
+    """``THROTTLE_PASSWORD_RESET_EMAIL`` per address asked for, from any IP: nobody can mail-bomb a user."""
+
+    scope = "password_reset_email"
+
+    def get_cache_key(self, request, view):
+        email = request.data.get("email") if hasattr(request.data, "get") else None
+        if not isinstance(email, str) or not email.strip():
+            return None  # the serializer answers 400
+        # Hashed: the cache holds no address, and any address makes a valid key.
+        ident = hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def _reset_url_template(request) -> str:
+    """``PASSWORD_RESET_URL`` with ``{origin}`` filled in (Host was checked against ALLOWED_HOSTS)."""
+    origin = request.build_absolute_uri("/").rstrip("/")
+    return settings.PASSWORD_RESET_URL.replace("{origin}", origin)
+
+
+class PasswordResetView(_AnonymousEndpoint):
+    """The same answer, in about the same time, whether or not the address has an account: the email
+    (a link carrying `uid` and `token`, valid for `PASSWORD_RESET_MINUTES`) is sent in the background.
+    Limited per client IP (`THROTTLE_PASSWORD_RESET`) and per address (`THROTTLE_PASSWORD_RESET_EMAIL`)."""
+
+    serializer_class = PasswordResetSerializer
+    throttle_classes = (AnonRateThrottle, ScopedRateThrottle, PasswordResetEmailThrottle)
+    throttle_scope = "password_reset"
+
+    @extend_schema(
+        summary="Ask for a password reset email",
+        responses={
+            202: OpenApiResponse(
+                inline_serializer("PasswordResetAccepted", {"detail": serializers.CharField()}),
+                description="Accepted; an email goes out if the address has an account.",
+            ),
+            400: BAD_REQUEST,
+            429: THROTTLED,
+        },
+        parameters=[RETRY_AFTER],
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(
+            email=serializer.validated_data["email"], url_template=_reset_url_template(request)
+        )
+        detail = _("If an account has this email address, a password reset link is on its way to it.")
+        return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(_AnonymousEndpoint):
+    """Sets a new password with the `uid` and `token` of a reset link. A token works once, and no
+    longer once the password has changed or `PASSWORD_RESET_MINUTES` have passed. Every refresh
+    token of the account is revoked."""
+
+    serializer_class = PasswordResetConfirmSerializer
+
+    @extend_schema(
+        summary="Set a new password with a reset link",
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                BAD_REQUEST.response, description="Invalid, used or expired link, or a weak new password."
+            ),
+            429: THROTTLED,
+        },
+        parameters=[RETRY_AFTER],
+    )
+    def post(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            services.password_reset_confirm(**serializer.validated_data)
+        except DjangoValidationError as exc:
+            raise _field_errors(exc) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -288,7 +551,10 @@ def _rights_change_responses(conflict: str) -> dict:
     return {
         200: UserSerializer,
         401: UNAUTHORIZED,
-        403: FORBIDDEN,
+        403: OpenApiResponse(
+            FORBIDDEN.response,
+            description="Not an admin, or the user is a superuser and you are not one.",
+        ),
         404: OpenApiResponse(DETAIL, description="No such user"),
         409: OpenApiResponse(DETAIL, description=conflict),
         429: THROTTLED,
@@ -325,6 +591,8 @@ class UserAdminViewSet(AdminOnlyMixin, viewsets.GenericViewSet, mixins.ListModel
         user = self.get_object()
         try:
             service(actor=request.user, user=user)
+        except services.AdminRightsForbidden as exc:
+            self.permission_denied(request, message=str(exc))  # 403, audited as access_denied
         except services.AdminRightsConflict as exc:
             raise Conflict(str(exc)) from None
         return Response(UserSerializer(user).data)

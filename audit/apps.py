@@ -1,6 +1,6 @@
 from django.apps import AppConfig, apps
 from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class AuditConfig(AppConfig):
@@ -20,6 +20,13 @@ class AuditConfig(AppConfig):
             (account_signals.user_logged_out, receivers.record_logout, None),
             (account_signals.refresh_token_reused, receivers.record_token_reuse, None),
             (account_signals.password_changed, receivers.record_password_changed, None),
+            (account_signals.password_change_failed, receivers.record_password_change_failed, None),
+            (account_signals.mfa_enabled, receivers.record_mfa_enabled, None),
+            (account_signals.mfa_disabled, receivers.record_mfa_disabled, None),
+            (account_signals.mfa_failed, receivers.record_mfa_failed, None),
+            (account_signals.recovery_code_used, receivers.record_recovery_code_used, None),
+            (account_signals.password_reset_requested, receivers.record_password_reset_requested, None),
+            (account_signals.password_reset_done, receivers.record_password_reset_done, None),
             (account_signals.profile_updated, receivers.record_profile_updated, None),
             (account_signals.user_promoted, receivers.record_user_promoted, None),
             (account_signals.user_demoted, receivers.record_user_demoted, None),
@@ -35,3 +42,9 @@ class AuditConfig(AppConfig):
             ]
         for signal, receiver, sender in connections:
             signal.connect(receiver, sender=sender, dispatch_uid=f"audit.{receiver.__name__}", weak=False)
+
+        # After migrate, the audit tables of a runtime role are append-only again
+        # (a new one got full rights from the default privileges): audit/dbroles.py.
+        from audit import dbroles
+
+        post_migrate.connect(dbroles.reapply_after_migrate, sender=self, dispatch_uid="audit.dbroles", weak=False)

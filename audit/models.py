@@ -158,3 +158,89 @@ class AuditEntry(models.Model):
     def target(self) -> str:
         """``note #12``, ``user #3``, or an empty string."""
         return f"{self.target_type} #{self.target_id}" if self.target_type else ""
+
+
+class Checkpoint(models.Model):
+    """A signed checkpoint of the audit log's Merkle tree (AUDIT.md section 10).
+
+    Written by ``manage.py audit_checkpoint`` only, never changed. ``edge`` is
+    the tree's right edge at ``tree_size`` (audit/merkle.py ``CompactRange``):
+    all that the next checkpoint needs to extend the tree with the new
+    entries alone.
+    """
+
+    created_at = models.DateTimeField(_("time"))
+    origin = models.CharField(_("origin"), max_length=255)
+    tree_size = models.PositiveBigIntegerField(_("tree size"))
+    root_hash = models.CharField(_("root hash"), max_length=44)  # base64 of 32 bytes
+    # The id of the entry that is leaf tree_size - 1 (null for the empty tree).
+    last_entry_id = models.BigIntegerField(_("last entry id"), null=True, blank=True)
+    edge = models.BinaryField(_("right edge"))
+    note = models.TextField(_("signed checkpoint"))
+    verifier_key = models.CharField(_("verifier key"), max_length=512)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["-tree_size", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["origin", "tree_size"], name="audit_checkpoint_once_per_size"),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.tree_size} ({self.origin})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields") is not None:
+            raise AppendOnlyError("Checkpoints cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Checkpoints cannot be deleted.")
+
+
+#: Hashes per tile: a segment row holds part of one tile.
+TILE_WIDTH = 256
+TILE_HEIGHT = 8  # TILE_WIDTH == 2 ** TILE_HEIGHT
+
+
+class MerkleSegment(models.Model):
+    """Stored hashes of the Merkle tree, for proofs without a rebuild.
+
+    Tiles as in C2SP tlog-tiles: tile ``tile`` of ``level`` holds the hashes of
+    the tree's nodes at height ``level * 8``, indexes ``tile * 256`` to
+    ``tile * 256 + 255``. Each checkpoint appends the new hashes of a tile as
+    one segment starting at ``start`` (so every hash is stored once, and rows
+    are only ever inserted). Level-0 segments also hold the audit entry ids of
+    their leaves (8 bytes each, big-endian), to find a leaf's index by id.
+    """
+
+    level = models.PositiveSmallIntegerField()
+    tile = models.PositiveBigIntegerField()
+    start = models.PositiveSmallIntegerField()
+    hashes = models.BinaryField()
+    entry_ids = models.BinaryField(null=True, blank=True)
+    first_entry_id = models.BigIntegerField(null=True, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Merkle tree segment")
+        verbose_name_plural = _("Merkle tree segments")
+        constraints = [
+            models.UniqueConstraint(fields=["level", "tile", "start"], name="audit_merkle_segment_once"),
+        ]
+        indexes = [models.Index(fields=["level", "first_entry_id"], name="audit_merkle_segment_entry_idx")]
+
+    def __str__(self) -> str:
+        return f"tile {self.level}/{self.tile} from {self.start}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding or kwargs.get("force_update") or kwargs.get("update_fields") is not None:
+            raise AppendOnlyError("Merkle segments cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Merkle segments cannot be deleted.")

@@ -45,9 +45,9 @@ def record_signup(sender, user, **kwargs):
     audit_record(action=Action.SIGNUP, actor=user, target=user)
 
 
-def record_logout(sender, user, **kwargs):
-    """logout: accounts.signals.user_logged_out (a refresh token revoked)."""
-    audit_record(action=Action.LOGOUT, actor=user, target=user)
+def record_logout(sender, user, actor=None, **kwargs):
+    """logout: accounts.signals.user_logged_out; the actor is the user, or the admin who logged them out."""
+    audit_record(action=Action.LOGOUT, actor=actor or user, target=user)
 
 
 def record_token_reuse(sender, user, **kwargs):
@@ -58,6 +58,41 @@ def record_token_reuse(sender, user, **kwargs):
 def record_password_changed(sender, actor, user, **kwargs):
     """password_changed: accounts.signals.password_changed."""
     audit_record(action=Action.PASSWORD_CHANGED, target=user, **_actor_kwargs(actor))
+
+
+def record_password_change_failed(sender, user, **kwargs):
+    """password_change_failed: accounts.signals.password_change_failed (a wrong old password)."""
+    audit_record(action=Action.PASSWORD_CHANGE_FAILED, actor=user, target=user)
+
+
+def record_mfa_enabled(sender, user, **kwargs):
+    """mfa_enabled: accounts.signals.mfa_enabled."""
+    audit_record(action=Action.MFA_ENABLED, actor=user, target=user)
+
+
+def record_mfa_disabled(sender, actor, user, **kwargs):
+    """mfa_disabled: accounts.signals.mfa_disabled (actor "cli" for mfa_reset)."""
+    audit_record(action=Action.MFA_DISABLED, target=user, **_actor_kwargs(actor))
+
+
+def record_mfa_failed(sender, user, **kwargs):
+    """mfa_failed: accounts.signals.mfa_failed; never the code."""
+    audit_record(action=Action.MFA_FAILED, actor=user, target=user)
+
+
+def record_recovery_code_used(sender, user, **kwargs):
+    """recovery_code_used: accounts.signals.recovery_code_used; never the code."""
+    audit_record(action=Action.RECOVERY_CODE_USED, actor=user, target=user)
+
+
+def record_password_reset_requested(sender, user, **kwargs):
+    """password_reset_requested: accounts.signals.password_reset_requested; no actor (anyone may ask)."""
+    audit_record(action=Action.PASSWORD_RESET_REQUESTED, target=user)
+
+
+def record_password_reset_done(sender, actor, user, **kwargs):
+    """password_reset_done: accounts.signals.password_reset_done; never the token."""
+    audit_record(action=Action.PASSWORD_RESET_DONE, actor=actor, target=user)
 
 
 def record_profile_updated(sender, user, fields=(), **kwargs):

@@ -43,10 +43,56 @@ class VerifyResultSerializer(serializers.Serializer):
     checked = serializers.IntegerField(help_text=_("Rows examined (the bad one included)."))
     first_bad_id = serializers.IntegerField(required=False, help_text=_("The first row that breaks the chain."))
     reason = serializers.CharField(required=False, help_text=_("Why that row breaks the chain."))
+    checkpoint = serializers.IntegerField(
+        required=False,
+        help_text=_("The tree size of the latest signed checkpoint the table was held against, when there is one."),
+    )
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if data["ok"]:
             data.pop("first_bad_id", None)
             data.pop("reason", None)
+        elif data.get("first_bad_id") is None:
+            data.pop("first_bad_id", None)  # a checkpoint failure with no row to name
+        if data.get("checkpoint") is None:
+            data.pop("checkpoint", None)
         return data
+
+
+class CheckpointSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    origin = serializers.CharField(read_only=True, help_text=_("The log's name (AUDIT_LOG_ORIGIN when signed)."))
+    tree_size = serializers.IntegerField(read_only=True, help_text=_("Entries covered, in id order."))
+    root_hash = serializers.CharField(read_only=True, help_text=_("Base64 SHA-256 Merkle root (RFC 9162)."))
+    last_entry_id = serializers.IntegerField(read_only=True, allow_null=True, help_text=_("The last entry covered."))
+    verifier_key = serializers.CharField(read_only=True, help_text=_("The key that signed it."))
+    note = serializers.CharField(read_only=True, help_text=_("The C2SP signed note, as served by latest/."))
+
+
+class InclusionQuerySerializer(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1, help_text=_("The audit entry's id."))
+    tree_size = serializers.IntegerField(min_value=1, help_text=_("A tree size the latest checkpoint covers."))
+
+
+class ConsistencyQuerySerializer(serializers.Serializer):
+    first = serializers.IntegerField(min_value=1, help_text=_("The smaller tree size."))
+    second = serializers.IntegerField(min_value=1, help_text=_("The larger tree size, covered by a checkpoint."))
+
+    def validate(self, attrs):
+        if attrs["first"] > attrs["second"]:
+            raise serializers.ValidationError({"first": [_("Must not be larger than second.")]})
+        return attrs
+
+
+class InclusionProofSerializer(serializers.Serializer):
+    leaf_index = serializers.IntegerField(help_text=_("The entry's position in the tree (0-based)."))
+    tree_size = serializers.IntegerField()
+    proof = serializers.ListField(child=serializers.CharField(), help_text=_("Base64 hashes, RFC 9162 2.1.3."))
+
+
+class ConsistencyProofSerializer(serializers.Serializer):
+    first = serializers.IntegerField()
+    second = serializers.IntegerField()
+    proof = serializers.ListField(child=serializers.CharField(), help_text=_("Base64 hashes, RFC 9162 2.1.4."))

@@ -1,8 +1,9 @@
 """Writing and checking the audit trail.
 
-``audit_record`` is the one writer: receivers call it, nothing else inserts
-rows (``audit_seed``, the benchmark filler, lives here for that reason and
-appends through the same chain lock). ``audit_verify`` re-computes the chain.
+``audit_record`` is the one writer of events: receivers call it, nothing else
+inserts rows. ``audit_append_batch`` appends prepared rows in bulk through the
+same chain lock, for the demo app's seeders (demo/, not installed in
+production). ``audit_verify`` re-computes the chain.
 
 Appending a row costs three queries on PostgreSQL, inside the caller's
 transaction and without a savepoint: the chain lock
@@ -13,14 +14,13 @@ unique index on ``prev_hash`` refuses a fork on any database.
 """
 
 import logging
-import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
 from functools import partial
+from itertools import islice
 
 from django.conf import settings
 from django.db import connection, models, reset_queries, transaction
@@ -43,7 +43,16 @@ from devlab.http import USER_AGENT_MAX_LENGTH
 logger = logging.getLogger("audit")
 
 #: Events of requests that fail: their rows must survive the request's rollback.
-FAILURE_ACTIONS = frozenset({Action.LOGIN_FAILED, Action.LOGIN_THROTTLED, Action.TOKEN_REUSE, Action.ACCESS_DENIED})
+FAILURE_ACTIONS = frozenset(
+    {
+        Action.LOGIN_FAILED,
+        Action.LOGIN_THROTTLED,
+        Action.TOKEN_REUSE,
+        Action.ACCESS_DENIED,
+        Action.PASSWORD_CHANGE_FAILED,
+        Action.MFA_FAILED,
+    }
+)
 
 #: ``actor_username`` of changes made on the command line.
 CLI_USERNAME = "cli"
@@ -184,6 +193,8 @@ class VerifyResult:
     checked: int
     first_bad_id: int | None = None
     reason: str | None = None
+    #: The latest signed checkpoint the table was held against (AUDIT.md 10): its tree size.
+    checkpoint: int | None = None
 
 
 REASON_HASH = "hash does not match the row: the row was changed, or forged without the key"
@@ -203,10 +214,31 @@ def audit_verify(
     memory stays flat whatever its size. ``progress(checked)`` is called every
     ``progress_every`` rows.
     """
+    from audit import checkpoints  # it imports this module's keys
+
     keys = verification_keys()
+    latest = checkpoints.latest_checkpoint()
     rows = selectors.stream(AuditEntry.objects.order_by("id").values_list(*_VERIFY_COLUMNS), chunk_size=chunk_size)
+    if latest is None:
+        with closing(rows):
+            return _verify_rows(rows, keys, progress, progress_every)
+    # The walk also recomputes the root of the first tree_size rows: rows cut off the
+    # end, or a chain re-signed with the HMAC key after an edit, fail here.
+    watch = checkpoints.CheckpointWatch(latest, _VERIFY_COLUMNS)
     with closing(rows):
-        return _verify_rows(rows, keys, progress, progress_every)
+        result = _verify_rows(watch.rows(rows), keys, progress, progress_every)
+    if not result.ok:
+        return replace(result, checkpoint=latest.tree_size)
+    problem = watch.problem()
+    if problem is None:
+        return replace(result, checkpoint=latest.tree_size)
+    return VerifyResult(
+        ok=False,
+        checked=result.checked,
+        first_bad_id=watch.first_changed_id,
+        reason=problem,
+        checkpoint=latest.tree_size,
+    )
 
 
 def _signed_with(keys: list[bytes], row: Mapping, likely: int) -> int | None:
@@ -246,58 +278,49 @@ def _verify_rows(rows, keys: list[bytes], progress, progress_every: int) -> Veri
     return VerifyResult(ok=True, checked=checked)
 
 
-_SEED_ACTIONS = list(Action)
-_ANONYMOUS_ACTIONS = {Action.LOGIN_FAILED, Action.LOGIN_THROTTLED}
+#: The fields a batch-appended row may carry; the chain links are computed here.
+BATCH_FIELDS = frozenset(
+    {
+        "created_at",
+        "action",
+        "actor_id",
+        "actor_username",
+        "target_type",
+        "target_id",
+        "detail",
+        "ip",
+        "user_agent",
+        "request_id",
+    }
+)
 
 
-def _seed_target_type(action: str) -> str | None:
-    if action in _ANONYMOUS_ACTIONS or action == Action.ACCESS_DENIED:
-        return None
-    return TargetType.NOTE if action.startswith("note_") else TargetType.USER
-
-
-def audit_seed(
-    *, rows: int, batch_size: int = 5000, progress: Callable[[int], None] | None = None, seed: int | None = None
+def audit_append_batch(
+    entries: Iterable[Mapping], *, batch_size: int = 5000, progress: Callable[[int], None] | None = None
 ) -> int:
-    """Appends ``rows`` synthetic entries (benchmarks and demos); returns how many.
+    """Appends many prepared rows to the chain (the demo app's seeders); returns how many.
 
-    The rows form a valid continuation of the chain: each batch takes the
-    chain lock, reads the head and is inserted in one statement in its own
-    transaction, so live writers interleave between batches. Actors are drawn
-    from existing users (or none); times are spread over the past year;
-    ``detail`` says ``seed``. Never run it against an audit trail you need:
-    audit rows cannot be deleted.
+    Each entry gives ``BATCH_FIELDS`` (its own ``created_at`` included); the
+    chain links are computed here. Every ``batch_size`` rows take the chain
+    lock, read the head and go in with one insert, in a transaction of their
+    own, so live writers interleave between batches and the rows continue the
+    chain wherever it stands. ``progress(done)`` follows each batch. No mirror
+    line is logged: these are not events.
     """
-    rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
-    user_model = AuditEntry._meta.get_field("actor").related_model
-    actors = list(user_model._default_manager.order_by("?").values_list("pk", "username")[:1000]) or [(None, "")]
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
     key = signing_key()
-    now = timezone.now()
-    step = timedelta(days=365) / max(rows, 1)
     done = 0
-    while done < rows:
-        count = min(batch_size, rows - done)
+    for chunk in _chunks(entries, batch_size):
         with transaction.atomic():
             _lock_chain()
             prev_hash = _head_hash()
             batch = []
-            for i in range(done, done + count):
-                action = rng.choice(_SEED_ACTIONS)
-                actor_id, username = (None, "") if action in _ANONYMOUS_ACTIONS else rng.choice(actors)
-                target_type = _seed_target_type(action)
-                entry = AuditEntry(
-                    created_at=now - step * (rows - i),
-                    action=action,
-                    actor_id=actor_id,
-                    actor_username=username,
-                    target_type=target_type,
-                    target_id=rng.randrange(1, 100_000) if target_type else None,
-                    detail="seed",
-                    ip=f"10.{rng.randrange(16)}.{rng.randrange(256)}.{rng.randrange(1, 255)}",
-                    user_agent="seed_audit",
-                    request_id=f"seed-{i}",
-                    prev_hash=prev_hash,
-                )
+            for fields in chunk:
+                unknown = set(fields) - BATCH_FIELDS
+                if unknown:
+                    raise ValueError(f"not fields of a batch-appended row: {', '.join(sorted(unknown))}")
+                entry = AuditEntry(prev_hash=prev_hash, **fields)
                 entry.hash = prev_hash = chain.entry_hash(key, prev_hash, entry.__dict__)
                 batch.append(entry)
             # A plain queryset on purpose: AuditEntry.objects refuses bulk
@@ -305,7 +328,13 @@ def audit_seed(
             models.QuerySet(model=AuditEntry).bulk_create(batch)
         # With DEBUG on, every batch's SQL (megabytes) would stay in memory.
         reset_queries()
-        done += count
+        done += len(batch)
         if progress is not None:
             progress(done)
     return done
+
+
+def _chunks(entries: Iterable[Mapping], size: int) -> Iterator[list[Mapping]]:
+    iterator = iter(entries)
+    while chunk := list(islice(iterator, size)):
+        yield chunk

@@ -1,11 +1,8 @@
 """The audit API under /api/audit/: read-only, admins only."""
 
-import csv
-import json
-from collections.abc import Iterable, Iterator
-
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -15,28 +12,40 @@ from drf_spectacular.utils import (
     extend_schema_view,
     inline_serializer,
 )
-from rest_framework import serializers, viewsets
+from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import AdminOnlyMixin
-from audit import selectors
+from audit import export, merkle
+from audit.checkpoints import (
+    TreeError,
+    consistency_proof,
+    covering_size,
+    inclusion_proof,
+    latest_checkpoint,
+    trusted_verifier_keys,
+)
 from audit.filters import AuditEntryFilter
-from audit.models import PUBLIC_FIELDS, AuditEntry, entry_document
-from audit.serializers import AuditEntrySerializer, ExportQuerySerializer, VerifyResultSerializer
+from audit.models import PUBLIC_FIELDS, AuditEntry, Checkpoint, entry_document
+from audit.serializers import (
+    AuditEntrySerializer,
+    CheckpointSerializer,
+    ConsistencyProofSerializer,
+    ConsistencyQuerySerializer,
+    ExportQuerySerializer,
+    InclusionProofSerializer,
+    InclusionQuerySerializer,
+    VerifyResultSerializer,
+)
 from audit.services import audit_verify
 from devlab.pagination import CreatedAtCursorPagination
 
-EXPORT_CHUNK_SIZE = 2000
-# Rows per chunk handed to the server: fewer, larger writes than one per row.
-EXPORT_ROWS_PER_WRITE = 500
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
-# A spreadsheet runs a cell that starts with one of these as a formula
-# (OWASP "CSV injection"); usernames and user agents are attacker-chosen.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 _detail = inline_serializer("AuditErrorDetail", {"detail": serializers.CharField()})
 UNAUTHORIZED = OpenApiResponse(_detail, description="Missing, invalid or expired credentials.")
@@ -62,45 +71,6 @@ class ErrorsAsJsonNegotiation(DefaultContentNegotiation):
     def select_renderer(self, request, renderers, format_suffix=None):
         renderer = renderers[0]
         return renderer, renderer.media_type
-
-
-def _csv_cell(value) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-class _Line:
-    """A file-like ``write`` that returns what it was given (for csv.writer)."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_lines(rows: Iterable[dict]) -> Iterator[str]:
-    writer = csv.writer(_Line())
-    yield writer.writerow(PUBLIC_FIELDS)
-    for row in rows:
-        document = entry_document(row)
-        yield writer.writerow([_csv_cell(document[name]) for name in PUBLIC_FIELDS])
-
-
-def _jsonl_lines(rows: Iterable[dict]) -> Iterator[str]:
-    for row in rows:
-        yield json.dumps(entry_document(row), ensure_ascii=False) + "\n"
-
-
-def _batched(lines: Iterator[str]) -> Iterator[str]:
-    batch = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) == EXPORT_ROWS_PER_WRITE:
-            yield "".join(batch)
-            batch = []
-    if batch:
-        yield "".join(batch)
 
 
 @extend_schema_view(
@@ -147,8 +117,8 @@ class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
             "The entries matching the same filters as the list, oldest first (by time, then id; sort by id "
             "to check the chain), "
             "streamed as CSV or JSON Lines with `Content-Disposition: attachment`. JSONL lines carry "
-            "the exact stored values; CSV cells starting with `= + - @` get a leading `'` so that "
-            "a spreadsheet does not run them."
+            "the exact stored values; CSV cells starting with `= + - @` (or their full-width forms) or with "
+            "whitespace get a leading `'` so that a spreadsheet does not run them."
         ),
         filters=True,
         parameters=[ExportQuerySerializer],
@@ -172,11 +142,9 @@ class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
         query = ExportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         export_format = query.validated_data["format"]
-        rows = self.filter_queryset(self.get_queryset()).order_by("created_at", "id").values(*PUBLIC_FIELDS)
-        lines = (_csv_lines if export_format == "csv" else _jsonl_lines)(
-            selectors.stream(rows, chunk_size=EXPORT_CHUNK_SIZE)
-        )
-        response = StreamingHttpResponse(_batched(lines), content_type=CONTENT_TYPES[export_format])
+        entries = self.filter_queryset(self.get_queryset()).order_by("created_at", "id")
+        lines = export.LINES[export_format](export.export_documents(entries))
+        response = StreamingHttpResponse(export.batched(lines), content_type=CONTENT_TYPES[export_format])
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{export_format}"'
         return response
@@ -196,3 +164,146 @@ class AuditVerifyView(AdminOnlyMixin, APIView):
     )
     def get(self, request):
         return Response(VerifyResultSerializer(audit_verify()).data)
+
+
+# ---------------------------------------------------------------- signed checkpoints (AUDIT.md 10)
+
+TEXT_PLAIN = "text/plain; charset=utf-8"
+NO_CHECKPOINT = OpenApiResponse(_detail, description="No checkpoint has been signed yet.")
+NOT_COVERED = OpenApiResponse(
+    {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    description="Invalid parameters, or a tree size the latest checkpoint does not cover.",
+)
+
+
+class CheckpointCursorPagination(AuditCursorPagination):
+    ordering = ("-tree_size", "-id")
+
+
+class CheckpointListView(AdminOnlyMixin, generics.ListAPIView):
+    """Every signed checkpoint, newest (largest) first."""
+
+    serializer_class = CheckpointSerializer
+    pagination_class = CheckpointCursorPagination
+    queryset = Checkpoint.objects.all()
+
+    @extend_schema(
+        summary="List signed checkpoints, newest first",
+        responses={
+            200: CheckpointSerializer(many=True),
+            400: BAD_FILTER,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: BAD_CURSOR,
+            429: THROTTLED,
+        },
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class _PlainTextView(AdminOnlyMixin, APIView):
+    """Answers text/plain on success; errors stay JSON whatever the Accept header."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = ErrorsAsJsonNegotiation
+
+
+class LatestCheckpointView(_PlainTextView):
+    @extend_schema(
+        summary="The latest signed checkpoint",
+        description="The C2SP signed note (tlog-checkpoint body, a blank line, the Ed25519 signature line).",
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The signed note."),
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: NO_CHECKPOINT,
+            429: THROTTLED,
+        },
+    )
+    def get(self, request):
+        checkpoint = latest_checkpoint()
+        if checkpoint is None:
+            raise NotFound(_("No checkpoint has been signed yet."))
+        return HttpResponse(checkpoint.note, content_type=TEXT_PLAIN)
+
+
+class VerifierKeyView(_PlainTextView):
+    @extend_schema(
+        summary="The checkpoints' verifier key",
+        description=(
+            "`<origin>+<key id>+<base64 key>`: the trusted keys of AUDIT_CHECKPOINT_VERIFIER_KEYS, one a line, "
+            "or else the key of the first checkpoint. Auditors should get it from a second channel too."
+        ),
+        responses={
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="Verifier keys, one a line."),
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: NO_CHECKPOINT,
+            429: THROTTLED,
+        },
+    )
+    def get(self, request):
+        keys = sorted(trusted_verifier_keys())
+        if not keys:
+            raise NotFound(_("No checkpoint has been signed yet."))
+        return HttpResponse("".join(f"{key}\n" for key in keys), content_type=TEXT_PLAIN)
+
+
+def _proof_error(error: TreeError, field: str):
+    return Response({field: [str(error)]}, status=400)
+
+
+class InclusionProofView(AdminOnlyMixin, APIView):
+    @extend_schema(
+        summary="Inclusion proof of an entry",
+        description="RFC 9162 2.1.3: the audit path of entry `id` in the tree of the first `tree_size` entries.",
+        parameters=[InclusionQuerySerializer],
+        responses={
+            200: InclusionProofSerializer,
+            400: NOT_COVERED,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            404: OpenApiResponse(_detail, description="The entry is not in that tree."),
+            429: THROTTLED,
+        },
+    )
+    def get(self, request):
+        query = InclusionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        entry_id, tree_size = query.validated_data["id"], query.validated_data["tree_size"]
+        try:
+            covering_size(tree_size)
+        except TreeError as error:
+            return _proof_error(error, "tree_size")
+        try:
+            index, proof = inclusion_proof(entry_id, tree_size)
+        except TreeError as error:
+            raise NotFound(str(error)) from error
+        data = {"leaf_index": index, "tree_size": tree_size, "proof": [merkle.b64(p) for p in proof]}
+        return Response(InclusionProofSerializer(data).data)
+
+
+class ConsistencyProofView(AdminOnlyMixin, APIView):
+    @extend_schema(
+        summary="Consistency proof between two tree sizes",
+        description="RFC 9162 2.1.4: proves the tree of `first` entries a prefix of the tree of `second`.",
+        parameters=[ConsistencyQuerySerializer],
+        responses={
+            200: ConsistencyProofSerializer,
+            400: NOT_COVERED,
+            401: UNAUTHORIZED,
+            403: FORBIDDEN,
+            429: THROTTLED,
+        },
+    )
+    def get(self, request):
+        query = ConsistencyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        first, second = query.validated_data["first"], query.validated_data["second"]
+        try:
+            proof = consistency_proof(first, second)
+        except TreeError as error:
+            return _proof_error(error, "second")
+        data = {"first": first, "second": second, "proof": [merkle.b64(p) for p in proof]}
+        return Response(ConsistencyProofSerializer(data).data)

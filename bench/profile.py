@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         manage(env, "migrate", "--noinput", log=log)
         manage(
-            env,
+            {**env, "DEVLAB_DEMO": "True"},  # the demo app, for seeding only: the server never has it
             "seed_demo",
             "--users=20",
             "--notes-per-user=100",

@@ -173,7 +173,7 @@ class Bench:
     def seed(self, env: dict[str, str], users: int, notes_per_user: int, audit_rows: int) -> float:
         started = time.monotonic()
         manage(
-            env,
+            {**env, "DEVLAB_DEMO": "True"},  # the demo app, for this command only: the server never has it
             "seed_demo",
             f"--users={users}",
             f"--notes-per-user={notes_per_user}",

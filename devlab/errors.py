@@ -1,6 +1,10 @@
 """JSON errors under /api/, whatever DEBUG is.
 
 DRF renders the errors it knows (validation, 401, 403, 404, 405, 415, 429).
+``client_error`` maps what a hostile request makes Django raise while it reads
+the body or query string (``RequestDataTooBig`` 413, ``TooManyFieldsSent`` and
+``TooManyFilesSent`` 400, any other ``SuspiciousOperation`` 400), which DRF
+does not know and Django would answer with an HTML 400 page, or here a 500.
 ``ApiErrorMiddleware`` covers the rest: bodies over the size limit (413),
 unknown paths (Django's own 404 page), unhandled exceptions (500, logged with
 the traceback, never sent) and an unreachable database or shared cache (503).
@@ -9,11 +13,14 @@ the traceback, never sent) and an unreachable database or shared cache (503).
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
 logger = logging.getLogger("devlab.errors")
@@ -28,9 +35,32 @@ API_PREFIX = "/api/"
 UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _lazy("Request body too large.")
+    default_code = "request_too_large"
+
+
+def client_error(exc: Exception) -> exceptions.APIException | None:
+    """The client error a request that Django refused to read is, or None for any other exception.
+
+    The one place where Django's refusals of a hostile body or query string
+    (SuspiciousOperation subclasses) become DRF errors, for views and middleware alike.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, TooManyFieldsSent):
+        return exceptions.ParseError(_lazy("Too many fields in the request."))
+    if isinstance(exc, TooManyFilesSent):
+        return exceptions.ParseError(_lazy("Too many files in the request."))
+    if isinstance(exc, SuspiciousOperation):
+        return exceptions.ParseError(_lazy("Bad request."))
+    return None
+
+
 def api_exception_handler(exc, context):
-    """DRF's handler; exceptions it does not know are re-raised to the middleware."""
-    return exception_handler(exc, context)
+    """DRF's handler, knowing Django's refusals too; other exceptions are re-raised to the middleware."""
+    return exception_handler(client_error(exc) or exc, context)
 
 
 def _status_detail(status: int) -> str:
@@ -77,6 +107,11 @@ class ApiErrorMiddleware:
             return self.get_response(request)
         if _too_large(request):
             return json_error(request, 413)
+        try:
+            request.GET  # noqa: B018 - parsed lazily: refuse a hostile query string before any view, whether it reads it or not
+        except SuspiciousOperation as exc:
+            refused = client_error(exc)
+            return JsonResponse({"detail": str(refused.detail)}, status=refused.status_code)
         response = self.get_response(request)
         if response.status_code >= 400 and not _rendered_by_drf(response) and not _is_json(response):
             return json_error(request, response.status_code)
@@ -88,6 +123,12 @@ class ApiErrorMiddleware:
         Django's own ``django.request`` logger is silenced in settings, so
         this is the one place a traceback is written (with the request id).
         """
+        refused = client_error(exception)
+        if refused is not None:
+            # A hostile request, not a fault: Django answers its 400 page outside /api/.
+            if not request.path.startswith(API_PREFIX):
+                return None
+            return JsonResponse({"detail": str(refused.detail)}, status=refused.status_code)
         unavailable = isinstance(exception, UNAVAILABLE_ERRORS)
         if unavailable:
             logger.error(

@@ -12,7 +12,7 @@ from django.conf import settings
 from devlab import context
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9\-_.:]{1,128}$")
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9\-_.:]{1,128}")
 USER_AGENT_MAX_LENGTH = 256
 
 request_logger = logging.getLogger("devlab.request")
@@ -57,10 +57,33 @@ def client_ip(request) -> str | None:
     return str(remote)
 
 
+#: How much of an IPv6 address names one client: a /64 is the smallest prefix a
+#: site is given (RFC 6177), and hosts pick the low 64 bits freely (SLAAC,
+#: privacy addresses), so one client holds 2**64 addresses of it.
+IPV6_CLIENT_PREFIX = 64
+
+
+def network_key(ip: str | None) -> str:
+    """The key under which per-client counters (lockout, throttles) count ``ip``.
+
+    An IPv4 address stands for itself; an IPv6 address for its /64 network
+    (``2001:db8:1:2::/64``), or for the IPv4 address it maps (``::ffff:a.b.c.d``).
+    Anything that does not parse (no address at all) is ``"unknown"``.
+    """
+    address = _parse_ip(ip or "")
+    if address is None:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_CLIENT_PREFIX), strict=False))
+    return str(address)
+
+
 def request_id_for(request) -> str:
     """The client's X-Request-ID when it is well-formed, else a new UUID."""
     supplied = request.META.get("HTTP_X_REQUEST_ID", "")
-    return supplied if _REQUEST_ID_RE.match(supplied) else str(uuid.uuid4())
+    return supplied if _REQUEST_ID_RE.fullmatch(supplied) else str(uuid.uuid4())
 
 
 class RequestContextMiddleware:

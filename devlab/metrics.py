@@ -126,8 +126,8 @@ def on_login_failed(sender, **kwargs):
     LOGIN_FAILURES.inc()
 
 
-def on_login_throttled(sender, reason="rate", **kwargs):
-    """``accounts.signals.login_throttled``: refused by the lockout or the login rate."""
+def on_login_refused(sender, reason="rate", **kwargs):
+    """``accounts.signals.login_refused``: refused by the lockout or a rate limit (every refusal)."""
     LOGIN_REFUSED.labels("lockout" if reason == "lockout" else "rate").inc()
 
 
@@ -138,7 +138,7 @@ def connect() -> None:
     from accounts import signals as account_signals
 
     user_login_failed.connect(on_login_failed, dispatch_uid="metrics.login_failed", weak=False)
-    account_signals.login_throttled.connect(on_login_throttled, dispatch_uid="metrics.login_throttled", weak=False)
+    account_signals.login_refused.connect(on_login_refused, dispatch_uid="metrics.login_refused", weak=False)
 
 
 # ---------------------------------------------------------------- audit checkpoints

@@ -7,9 +7,12 @@ read when present. The README's configuration table lists every variable.
 import sys
 import tomllib
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 import environ
+
+from devlab import keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,13 +35,37 @@ if not SECRET_KEY:
     # tokens and the audit chain survive a restart of `make run`.
     SECRET_KEY = "django-insecure-devlab-local-development-only"  # noqa: S105 - DEBUG only
 
+# Keys of their own for the JWTs and the audit chain; each is derived from
+# SECRET_KEY with its own label when unset (devlab/keys.py, audit/chain.py), so
+# that no value of one signs for another.
+_jwt_key = env.str("JWT_SIGNING_KEY", default="")
+JWT_SIGNING_KEY = _jwt_key or keys.derive(SECRET_KEY, keys.JWT_KEY_LABEL)
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+
+if not DEBUG:
+    # A guessable key lets anyone forge sessions, admin JWTs and audit rows:
+    # refuse it with one clear line, as a missing one.
+    for _name, _value in (
+        ("SECRET_KEY", SECRET_KEY),
+        ("JWT_SIGNING_KEY", _jwt_key),
+        ("AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY),
+    ):
+        _reason = keys.weakness(_value) if _value else None
+        if _value and _name != "SECRET_KEY" and _value == SECRET_KEY:
+            _reason = "it is SECRET_KEY itself; leave it empty to derive one"
+        if _reason:
+            sys.exit(
+                f"DevLab configuration error: {_name} cannot be used because {_reason}. "
+                "Generate one with: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+            )
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 
 # IPs/CIDRs of reverse proxies whose X-Forwarded-For is believed (devlab.http).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_apps.DevLabAdminConfig",  # django.contrib.admin with the two-factor admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -51,17 +78,28 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "notes",
     "audit",
     "devlab.apps.DevlabConfig",
 ]
+# Demo data (demo/: seed_demo, seed_audit) appends validly chained, back-dated
+# audit rows and accounts with a known password: development and benchmarks
+# only. On by default with DEBUG (where the app is present: the production
+# image leaves demo/ out, .dockerignore); DEVLAB_DEMO=True turns it on with
+# DEBUG off, for the benchmarks' and screenshots' seeding commands.
+DEVLAB_DEMO = env.bool("DEVLAB_DEMO", default=DEBUG and find_spec("demo") is not None)
+if DEVLAB_DEMO:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     "devlab.metrics.MetricsMiddleware",
     "devlab.http.RequestContextMiddleware",
     "devlab.http.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "devlab.csp.ContentSecurityPolicyMiddleware",  # above WhiteNoise: static files get it too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "devlab.errors.ApiErrorMiddleware",
@@ -70,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() for session logins
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -82,7 +121,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # drf_spectacular/redoc.html without Google Fonts or inline script (devlab/csp.py).
+        "DIRS": [BASE_DIR / "devlab" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -139,8 +179,33 @@ AUTH_PASSWORD_VALIDATORS = [
 # Longest password accepted; PBKDF2 has no length cap of its own (unlike bcrypt).
 PASSWORD_MAX_LENGTH = 4096
 
+# Where a session login lands without ?next= (the browsable API's /api-auth/login/;
+# Django's default, /accounts/profile/, does not exist here).
+LOGIN_REDIRECT_URL = "/api/"
+
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+
+# ---------------------------------------------------------------- two-factor login (accounts/mfa.py)
+# Admins without two-factor get 403 code "mfa_required" from admin endpoints.
+MFA_REQUIRED_FOR_ADMINS = env.bool("MFA_REQUIRED_FOR_ADMINS", default=False)
+# How long the mfa_token of a right password waits for its second factor.
+MFA_TOKEN_SECONDS = env.int("MFA_TOKEN_SECONDS", default=300)
+# RFC 6238 as authenticator apps do it (django-otp's defaults: SHA-1, 6 digits,
+# 30 s, one step either side). No drift learning: the window stays one step.
+OTP_TOTP_ISSUER = "DevLab"
+OTP_TOTP_SYNC = False
+# The secret never shows in the admin (the TOTP device admin is not registered either).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Password reset (accounts.services.password_reset_*): Django's token
+# generator, whose tokens die with the password they were issued for.
+PASSWORD_RESET_MINUTES = env.int("PASSWORD_RESET_MINUTES", default=60)
+PASSWORD_RESET_TIMEOUT = PASSWORD_RESET_MINUTES * 60  # Django's name, in seconds
+# The link mailed to the user; {uid} and {token} are filled in, {origin} is
+# this server's scheme and host (as ALLOWED_HOSTS validated it). Set an
+# absolute URL of your front end in production.
+PASSWORD_RESET_URL = env.str("PASSWORD_RESET_URL", default="{origin}/reset-password?uid={uid}&token={token}")
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("ACCESS_TOKEN_MINUTES", default=5)),
@@ -149,7 +214,7 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": False,  # the login view sends user_logged_in, which updates it
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": SECRET_KEY,
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
@@ -170,7 +235,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "devlab.parsers.JSONParser",  # refuses duplicate keys and too deep nesting (400)
         "rest_framework.parsers.FormParser",
         "devlab.parsers.MultiPartParser",  # refuses parts that name no field
     ],
@@ -184,6 +249,9 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
         "user": env.str("THROTTLE_USER", default="1000/min"),
         "login": env.str("THROTTLE_LOGIN", default="30/min"),
+        "password": env.str("THROTTLE_PASSWORD", default="10/min"),
+        "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
+        "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
     },
     "EXCEPTION_HANDLER": "devlab.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -207,8 +275,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
+    # persistAuthorization stays off: it would keep the pasted bearer token in
+    # localStorage, readable by any script of this origin long after the tab closes.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False, "displayRequestDuration": True},
 }
+
+# ---------------------------------------------------------------- email
+# smtp://user:password@host:587 (smtp+tls://, smtp+ssl://), consolemail:// (print
+# to stdout), dummymail:// (drop). Sent from a background thread, bounded by
+# EMAIL_TIMEOUT, so a slow server never holds a response. The console is the
+# default only with DEBUG: it would put reset links in a production log.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="DevLab <noreply@localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # ---------------------------------------------------------------- HTTP
 # Request bodies above this size get 413 (devlab.errors.ApiErrorMiddleware).
@@ -217,6 +296,25 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BYTES", default=1024 * 1024)
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After"]
+
+# Content-Security-Policy of every response (devlab/csp.py): everything is
+# served by DevLab itself, so 'self' only, no inline script and no eval.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",  # Swagger UI's icons are data: SVGs in its CSS
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "worker-src": "'self' blob:",  # ReDoc's search index runs in a worker made from a blob
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# Pages of third-party UIs that write inline styles (Swagger UI, ReDoc, the
+# browsable API and its login): there style-src adds 'unsafe-inline'; see devlab/csp.py.
+CSP_INLINE_STYLE_PATHS = ["/docs", "/redoc", "/api/", "/api-auth/"]
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -254,13 +352,25 @@ STORAGES = {
 }
 
 # ---------------------------------------------------------------- audit
-# HMAC key of the audit chain (audit/chain.py); derived from SECRET_KEY when
-# empty. New rows are signed with it. After a rotation, the keys older rows
+# AUDIT_SIGNING_KEY (read above, with the other keys) is the HMAC key of the
+# audit chain (audit/chain.py); derived from SECRET_KEY when empty. New rows
+# are signed with it. After a rotation, the keys older rows
 # were signed with go in AUDIT_PREVIOUS_SIGNING_KEYS (comma-separated, newest
 # first) so that verify_audit still checks them (docs/operations.md).
-AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_PREVIOUS_SIGNING_KEYS = env.list("AUDIT_PREVIOUS_SIGNING_KEYS", default=[])
 AUDIT_LOG_FILE = env.str("AUDIT_LOG_FILE", default="")
+# Signed checkpoints of the audit log's Merkle tree (AUDIT.md section 10,
+# docs/audit-verification.md). The origin names the log and its key; only the
+# checkpointer (manage.py audit_checkpoint) reads the private key file, never
+# the web processes. Each checkpoint is also written to AUDIT_CHECKPOINT_DIR,
+# to be shipped off the database host.
+AUDIT_LOG_ORIGIN = env.str("AUDIT_LOG_ORIGIN", default="devlab.local/audit")
+AUDIT_CHECKPOINT_KEY_FILE = env.str("AUDIT_CHECKPOINT_KEY_FILE", default="")
+AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default="")
+AUDIT_CHECKPOINT_SECONDS = env.int("AUDIT_CHECKPOINT_SECONDS", default=60)
+# The verifier keys (public) that verify_audit accepts checkpoints from;
+# empty: the first checkpoint's key (list old and new keys after a rotation).
+AUDIT_CHECKPOINT_VERIFIER_KEYS = env.list("AUDIT_CHECKPOINT_VERIFIER_KEYS", default=[])
 
 # ---------------------------------------------------------------- observability
 # /metrics (devlab/metrics.py) answers these addresses (the client IP that
@@ -296,12 +406,12 @@ LOGGING = {
         "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
         **(
             {
+                # Every worker appends whole lines; logrotate renames the file
+                # and the workers follow (docs/operations.md).
                 "audit_file": {
-                    "class": "logging.handlers.RotatingFileHandler",
+                    "class": "devlab.logging.AppendFileHandler",
                     "formatter": "json",
                     "filename": AUDIT_LOG_FILE,
-                    "maxBytes": 50 * 1024 * 1024,
-                    "backupCount": 10,
                     "encoding": "utf-8",
                 }
             }

@@ -10,7 +10,8 @@ across a window boundary, the usual trade for a constant cost.
 
 DRF's own ``get_ident`` uses the whole ``X-Forwarded-For`` header when
 ``NUM_PROXIES`` is unset, so a client could pick a fresh identity per request;
-``client_ip`` trusts only ``TRUSTED_PROXIES``.
+``client_ip`` trusts only ``TRUSTED_PROXIES``. An IPv6 client is counted by
+its /64 network (``network_key``): it holds every address of it.
 """
 
 import math
@@ -20,7 +21,7 @@ from rest_framework import throttling
 
 from devlab import metrics
 from devlab.cache import count_hit
-from devlab.http import client_ip
+from devlab.http import client_ip, network_key
 
 
 class FixedWindowThrottle(throttling.SimpleRateThrottle):
@@ -29,7 +30,7 @@ class FixedWindowThrottle(throttling.SimpleRateThrottle):
     cache_alias = "default"
 
     def get_ident(self, request):
-        return client_ip(request) or "unknown"
+        return network_key(client_ip(request))
 
     def allow_request(self, request, view):
         if self.rate is None:

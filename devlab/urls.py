@@ -54,7 +54,7 @@ urlpatterns = [
     # DRF's login view, with the lockout form (logout and the rest come from DRF).
     path(
         "api-auth/login/",
-        LoginView.as_view(template_name="rest_framework/login.html", authentication_form=LockoutAuthenticationForm),
+        LoginView.as_view(template_name="accounts/api_login.html", authentication_form=LockoutAuthenticationForm),
     ),
     path("api-auth/", include("rest_framework.urls")),
     path("admin/", admin.site.urls),

@@ -106,16 +106,44 @@ class Database:
         return str(self.scalar("SHOW server_version"))
 
 
+class RuntimeRole:
+    """The role the server connects as, as in production: created with a login and no
+    password (the local server trusts loopback), given its rights by ``db_runtime_role``
+    after ``migrate`` ran as the owner, dropped after its database."""
+
+    def __init__(self, db: Database):
+        self._db = db
+        self.name = f"{db.name}_app"
+        parsed = urllib.parse.urlsplit(db.url)
+        netloc = f"{self.name}@{parsed.hostname}" + (f":{parsed.port}" if parsed.port else "")
+        self.url = parsed._replace(netloc=netloc).geturl()
+
+    def create(self) -> None:
+        with self._db._admin() as conn:
+            conn.execute(f'CREATE ROLE "{self.name}" LOGIN')
+
+    def drop(self) -> None:
+        """After the database is dropped (which takes the role's rights in it along)."""
+        if self._db.keep:
+            print(f"liveserver: keeping role {self.name}")
+            return
+        with self._db._admin() as conn:
+            conn.execute(f'DROP ROLE IF EXISTS "{self.name}"')
+
+
 def app_env(database_url: str, secret_key: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of every process of a run: production settings, loopback hosts.
 
-    The caller's own DevLab settings (database, cache, throttles, gunicorn) are
-    not inherited: a run is the same whatever shell it starts from.
+    The caller's own DevLab settings (database, cache, throttles, gunicorn, the
+    demo app) are not inherited: a run is the same whatever shell it starts
+    from. Seeding commands add ``DEVLAB_DEMO=True`` for themselves only.
     """
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("GUNICORN_", "THROTTLE_", "DATABASE_URL", "CACHE_URL", "DEBUG", "DJANGO_SUPERUSER_"))
+        if not key.startswith(
+            ("GUNICORN_", "THROTTLE_", "DATABASE_URL", "CACHE_URL", "DEBUG", "DEVLAB_DEMO", "DJANGO_SUPERUSER_")
+        )
     }
     env.update(
         DATABASE_URL=database_url,
@@ -356,10 +384,11 @@ class LiveDevLab:
     url: str
     admin_username: str
     admin_password: str
-    database_url: str
-    env: dict[str, str]
+    database_url: str  # the owner's (for inspection); the server uses env["DATABASE_URL"]
+    env: dict[str, str]  # the server's: DATABASE_URL is the runtime role's
     log: Path
     server: GunicornServer
+    runtime_role: str
 
 
 @contextlib.contextmanager
@@ -370,19 +399,25 @@ def live_devlab(
     label: str = "e2e",
     keep_db: bool = False,
 ) -> Iterator[LiveDevLab]:
-    """DevLab as it ships: a fresh PostgreSQL database, ``migrate``, ``createcachetable``,
-    ``collectstatic``, a superuser from ``DJANGO_SUPERUSER_*`` (generated when unset),
-    gunicorn with ``DEBUG=False`` until ``/readyz`` answers; all of it gone afterwards."""
+    """DevLab as it ships: a fresh PostgreSQL database, ``migrate`` and ``createcachetable``
+    as the owner, ``db_runtime_role`` for a runtime role made for the run, ``collectstatic``,
+    a superuser from ``DJANGO_SUPERUSER_*`` (generated when unset), gunicorn as the runtime
+    role with ``DEBUG=False`` until ``/readyz`` answers; all of it gone afterwards."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     log = LOG_DIR / f"{label}-{os.getpid()}.log"
     admin_username = os.environ.get("DJANGO_SUPERUSER_USERNAME", "e2e-admin")
     admin_password = os.environ.get("DJANGO_SUPERUSER_PASSWORD") or secrets.token_urlsafe(18)
     db = Database(keep=keep_db, prefix=f"devlab_{label}")
-    env = app_env(db.url, new_secret_key(), extra_env)
+    role = RuntimeRole(db)
+    secret_key = new_secret_key()
+    owner_env = app_env(db.url, secret_key, extra_env)
+    env = app_env(role.url, secret_key, extra_env)
     db.create()
     try:
-        manage(env, "migrate", "--noinput", log=log)
-        manage(env, "createcachetable", log=log)
+        role.create()
+        manage(owner_env, "migrate", "--noinput", log=log)
+        manage(owner_env, "createcachetable", log=log)
+        manage(owner_env, "db_runtime_role", role.name, log=log)
         manage(env, "collectstatic", "--noinput", "--verbosity", "0", log=log)
         manage(
             {
@@ -396,10 +431,13 @@ def live_devlab(
             log=log,
         )
         with GunicornServer(env, workers, log) as server:
-            yield LiveDevLab(server.base_url, admin_username, admin_password, db.url, env, log, server)
+            yield LiveDevLab(server.base_url, admin_username, admin_password, db.url, env, log, server, role.name)
     finally:
         stop_all()
-        db.drop()
+        try:
+            db.drop()
+        finally:
+            role.drop()
 
 
 def _stop_on_signal(signum, _frame) -> None:

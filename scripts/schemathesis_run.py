@@ -43,6 +43,7 @@ SERVER_ENV = {
     "THROTTLE_ANON": "100000/min",
     "THROTTLE_USER": "100000/min",
     "THROTTLE_LOGIN": "100000/min",
+    "THROTTLE_PASSWORD": "100000/min",
     "LOGIN_FAILURE_LIMIT": "100000",
     # Longer than any run: the bearer token given to schemathesis must not expire mid-run.
     "ACCESS_TOKEN_MINUTES": "60",

@@ -46,7 +46,7 @@ def seed(live: LiveDevLab) -> dict[str, tuple[str, str]]:
     """Demo users from ``seed_demo``, then named people acting through the API; returns
     each person's password and access token."""
     demo = ("--users", "8", "--notes-per-user", "5", "--audit-rows", "0", "--seed", "8", "--force")
-    manage(live.env, "seed_demo", *demo)
+    manage({**live.env, "DEVLAB_DEMO": "True"}, "seed_demo", *demo)  # the server itself has no demo app
     people, ids = {}, {}
     for username, notes in PEOPLE.items():
         password = f"Demo-{secrets.token_urlsafe(12)}"

@@ -93,3 +93,64 @@ def test_a_demoted_admins_access_token_is_refused_at_once(admin_user):
     AdminClient.force_authenticate(admin_user)
     assert AdminClient.post(f"{URL}{victim.pk}/demote/").status_code == 200
     assert client.get(URL).status_code == 403
+
+
+# ---------------------------------------------------------------- superusers
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="boss", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def member_client(db):
+    """An API client of an admin in the Administrators group who is not a superuser."""
+    from accounts.services import user_promote
+
+    client = APIClient()
+    client.force_authenticate(user_promote(actor=None, user=UserFactory(username="member")))
+    return client
+
+
+def test_an_admin_who_is_not_a_superuser_cannot_demote_a_superuser(member_client, superuser):
+    response = member_client.post(f"{URL}{superuser.pk}/demote/")
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only a superuser can change the superuser boss."}
+    superuser.refresh_from_db()
+    assert (superuser.is_staff, superuser.is_superuser) == (True, True)
+    assert not AuditEntry.objects.filter(action="user_demoted").exists()
+
+
+def test_a_refused_superuser_change_is_audited_as_access_denied(member_client, superuser):
+    member_client.post(f"{URL}{superuser.pk}/demote/")
+    entry = AuditEntry.objects.get(action="access_denied")
+    assert entry.actor_username == "member"
+    assert entry.detail == f"POST {URL}{superuser.pk}/demote/"
+
+
+def test_an_admin_who_is_not_a_superuser_cannot_promote_a_superuser(member_client):
+    target = UserFactory(username="dormant", is_superuser=True)
+    response = member_client.post(f"{URL}{target.pk}/promote/")
+    assert response.status_code == 403
+    target.refresh_from_db()
+    assert not target.is_staff
+
+
+def test_a_superuser_demotes_another_superuser(superuser):
+    other = UserFactory(username="other", is_staff=True, is_superuser=True)
+    client = APIClient()
+    client.force_authenticate(superuser)
+    response = client.post(f"{URL}{other.pk}/demote/")
+    assert response.status_code == 200
+    assert response.json()["is_admin"] is False
+
+
+def test_an_admin_demoted_meanwhile_cannot_demote_with_a_stale_login(member_client):
+    # force_authenticate keeps the member loaded before the demotion; the service re-reads it.
+    member = member_client.handler._force_user
+    type(member).objects.filter(pk=member.pk).update(is_staff=False)
+    other = AdminFactory(username="other")
+    assert member_client.post(f"{URL}{other.pk}/demote/").status_code == 403
+    other.refresh_from_db()
+    assert other.is_staff

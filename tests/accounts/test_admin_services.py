@@ -2,7 +2,6 @@
 
 import pytest
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import signals
 from accounts.services import (
@@ -13,6 +12,7 @@ from accounts.services import (
     user_demote,
     user_promote,
 )
+from accounts.tokens import RefreshToken
 from audit.models import AuditEntry
 from tests.accounts.helpers import capture
 from tests.factories import AdminFactory, UserFactory

@@ -62,3 +62,18 @@ def test_unknown_username_exits_1_with_a_message_and_no_traceback(tmp_path):
     assert result.returncode == 1
     assert "No user named 'ghost'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_demoting_the_last_active_superuser_is_refused_though_an_inactive_one_exists():
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    UserFactory(username="gone", is_staff=True, is_superuser=True, is_active=False)
+    with pytest.raises(CommandError, match="last superuser"):
+        call_command("demote_user", "root")
+
+
+def test_the_operator_may_demote_a_superuser_while_another_remains():
+    UserFactory(username="root", is_staff=True, is_superuser=True)
+    other = UserFactory(username="other", is_staff=True, is_superuser=True)
+    call_command("demote_user", "other", verbosity=0)
+    other.refresh_from_db()
+    assert (other.is_staff, other.is_superuser) == (False, False)

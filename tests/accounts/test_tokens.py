@@ -13,11 +13,11 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import services, signals
 from accounts.models import User
 from accounts.permissions import IsAdmin
+from accounts.tokens import RefreshToken
 from tests.accounts.helpers import ME_URL, REFRESH_URL, bearer, capture, in_parallel, token_pair
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import PUBLIC_FIELDS, Action, AuditEntry
-from audit.services import REASON_HASH, audit_record, audit_seed
+from audit.services import REASON_HASH, audit_record
+from demo.services import audit_seed
 from tests.audit.triggers import triggers_lifted
 from tests.factories import UserFactory
 
@@ -317,6 +318,29 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(admin_api_client
     assert row["detail"] == "'@SUM(1+1)"
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        " =cmd|' /C calc'!A0",
+        "\uff1dcmd|' /C calc'!A0",
+        "\uff0b1",
+        "\uff0d1",
+        "\uff20SUM(A1)",
+        "\t=1",
+        "\r=1",
+        "\u3000=1",
+    ],
+)
+def test_csv_cells_starting_with_whitespace_or_a_full_width_formula_sign_are_neutralised(
+    admin_api_client, request_context, value
+):
+    # Issue #14: " =cmd" and a full-width "=cmd" in a username, user agent or detail passed through unescaped.
+    request_context.user_agent = value
+    audit_record(action=Action.USER_DEMOTED, actor_username=value, detail=value)
+    row = next(csv.DictReader(io.StringIO(_body(admin_api_client.get(EXPORT)))))
+    assert (row["actor_username"], row["user_agent"], row["detail"]) == ("'" + value,) * 3
+
+
 def test_the_jsonl_export_keeps_values_exactly(admin_api_client, request_context):
     audit_record(action=Action.USER_DEMOTED, actor_username="cli", detail="=1+1")
     (line,) = _body(admin_api_client.get(EXPORT, {"format": "jsonl"})).splitlines()
@@ -324,7 +348,7 @@ def test_the_jsonl_export_keeps_values_exactly(admin_api_client, request_context
 
 
 def test_the_export_reads_through_a_chunked_cursor(admin_api_client, entries, monkeypatch):
-    from audit import selectors, views
+    from audit import export, selectors
 
     chunk_sizes = []
     stream = selectors.stream
@@ -333,11 +357,11 @@ def test_the_export_reads_through_a_chunked_cursor(admin_api_client, entries, mo
         chunk_sizes.append(chunk_size)
         return stream(queryset, chunk_size=chunk_size)
 
-    monkeypatch.setattr(views.selectors, "stream", spy)
-    monkeypatch.setattr(views, "EXPORT_ROWS_PER_WRITE", 2)
+    monkeypatch.setattr(export.selectors, "stream", spy)
+    monkeypatch.setattr(export, "EXPORT_ROWS_PER_WRITE", 2)
     response = admin_api_client.get(EXPORT, {"format": "jsonl"})
     chunks = list(response.streaming_content)
-    assert chunk_sizes == [views.EXPORT_CHUNK_SIZE]
+    assert chunk_sizes == [export.EXPORT_CHUNK_SIZE]
     assert [chunk.count(b"\n") for chunk in chunks] == [2, 2, 1]
 
 

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,7 +70,7 @@ def test_a_row_written_outside_a_transaction_is_mirrored_at_once(audit_log, user
 
 
 def test_rows_go_to_stdout_and_to_the_audit_log_file_when_configured(tmp_path):
-    """A real process: the default stdout handler, plus AUDIT_LOG_FILE's rotating file."""
+    """A real process: the default stdout handler, plus AUDIT_LOG_FILE."""
     log_file = tmp_path / "audit.jsonl"
     env = {
         **os.environ,
@@ -93,3 +94,78 @@ def test_rows_go_to_stdout_and_to_the_audit_log_file_when_configured(tmp_path):
     (file_line,) = [json.loads(line) for line in log_file.read_text().splitlines()]
     assert stdout_line == file_line
     assert (file_line["action"], file_line["actor_username"], file_line["ip"]) == ("user_demoted", "cli", None)
+
+
+WRITERS = 4
+LINES_PER_WRITER = 1500
+# Each writer sets Django up with AUDIT_LOG_FILE, waits for the start file, then
+# logs through the audit logger's configured handlers, as a gunicorn worker does.
+# Every 100th line is long (40 kB), so that interleaved writes would show.
+WRITER = """
+import logging, os, sys, time
+import django
+django.setup()
+writer, lines, go = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+open(f"{go}.ready.{writer}", "w").close()
+while not os.path.exists(go):
+    time.sleep(0.01)
+log = logging.getLogger("audit")
+for seq in range(lines):
+    log.info("audit mirror test", extra={"writer": writer, "seq": seq, "pad": "x" * (40000 if seq % 100 == 0 else 0)})
+    time.sleep(0.0005)
+"""
+
+
+def test_four_processes_lose_no_line_while_the_file_is_rotated(tmp_path):
+    """logrotate renames the file while four workers write: every line is somewhere, whole,
+    once, and every writer followed the rotations to the new file."""
+    log_file = tmp_path / "audit.jsonl"
+    go = tmp_path / "go"
+    env = {
+        **os.environ,
+        "DEBUG": "True",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "AUDIT_LOG_FILE": str(log_file),
+        "LOG_LEVEL": "WARNING",
+    }
+    writers = [
+        subprocess.Popen(  # noqa: S603 - fixed arguments
+            [sys.executable, "-c", WRITER, str(k), str(LINES_PER_WRITER), str(go)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for k in range(WRITERS)
+    ]
+    rotated = []
+    try:
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("go.ready.*"))) < WRITERS and time.monotonic() < deadline:
+            time.sleep(0.05)  # Django set up in every writer
+        go.touch()
+        while any(writer.poll() is None for writer in writers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            if log_file.exists():
+                rotated.append(log_file.rename(tmp_path / f"audit.jsonl.{len(rotated) + 1}"))
+    finally:
+        for writer in writers:
+            if writer.poll() is None:
+                writer.kill()
+            writer.wait(timeout=30)
+    assert [writer.returncode for writer in writers] == [0] * WRITERS, [w.stderr.read() for w in writers]
+    seen: dict[tuple[int, int], int] = {}
+    files_per_writer: dict[int, set[str]] = {k: set() for k in range(WRITERS)}
+    for path in [*rotated, log_file]:
+        if not path.exists():
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)  # a torn or interleaved line would not parse
+            key = (record["writer"], record["seq"])
+            seen[key] = seen.get(key, 0) + 1
+            files_per_writer[record["writer"]].add(path.name)
+    assert seen == {(k, seq): 1 for k in range(WRITERS) for seq in range(LINES_PER_WRITER)}
+    # Each writer reopened the renamed file: its lines are spread over the generations,
+    # not all appended to the inode it opened first.
+    assert all(len(files) >= 3 for files in files_per_writer.values()), files_per_writer
+    assert len(rotated) >= 5

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from audit.services import audit_seed
+from demo.services import audit_seed
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db]
 

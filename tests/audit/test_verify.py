@@ -1,6 +1,7 @@
 """Guarantee 7: verify re-computes the chain and names the first row that breaks it."""
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -142,12 +143,37 @@ def test_the_command_fails_naming_the_first_bad_row(rows):
         call_command("verify_audit", stdout=StringIO())
 
 
-def test_the_command_shows_progress_on_large_tables(rows, monkeypatch):
+class _Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_command_shows_progress_on_a_terminal(rows, monkeypatch):
     monkeypatch.setattr("audit.management.commands.verify_audit.PROGRESS_EVERY", 2)
-    out = StringIO()
-    call_command("verify_audit", stdout=out)
-    assert "2 rows checked ..." in out.getvalue()
-    assert "4 rows checked ..." in out.getvalue()
+    monkeypatch.setattr("audit.progress.INTERVAL", 0)
+    out, err = StringIO(), _Terminal()
+    call_command("verify_audit", stdout=out, stderr=err)
+    drawn = err.getvalue()
+    # The total is the table's estimated size while it runs, the exact count at the end.
+    assert re.search(r"\r2/[\d,]+ rows \(\d+%\), [\d,]+ rows/s, ETA ", drawn)
+    assert drawn.endswith("\n")
+    assert drawn.rstrip().rsplit("\r", 1)[1].startswith("4/4 rows (100%), ")
+    assert out.getvalue().count("\n") == 1  # stdout has the summary only
+
+
+def test_the_command_shows_no_progress_at_verbosity_zero_even_on_a_terminal(rows):
+    err = _Terminal()
+    call_command("verify_audit", stdout=StringIO(), stderr=err, verbosity=0)
+    assert err.getvalue() == ""
+
+
+def test_the_command_shows_no_progress_in_scripts(rows, monkeypatch):
+    monkeypatch.setattr("audit.management.commands.verify_audit.PROGRESS_EVERY", 1)
+    monkeypatch.setattr("audit.progress.INTERVAL", 0)
+    out, err = StringIO(), StringIO()
+    call_command("verify_audit", stdout=out, stderr=err)
+    assert err.getvalue() == ""
+    assert out.getvalue().count("\n") == 1  # the summary only
 
 
 def test_the_command_is_quiet_at_verbosity_zero(rows):

@@ -18,7 +18,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from audit.models import AuditEntry
 from audit.serializers import AuditEntrySerializer
-from audit.services import audit_seed
+from demo.services import audit_seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,9 +32,10 @@ TRANSACTION = 2  # BEGIN and COMMIT
 
 BUDGETS = {
     "audit list": JWT_USER + THROTTLE + 1,  # one page, no COUNT(*)
-    # lockout check + user (no lockout reset: nothing had failed); then in one
-    # transaction: the outstanding refresh token, last_login, and the login_success row.
-    "login": LOGIN_THROTTLES + 2 + TRANSACTION + 2 + AUDIT_ROW,
+    # lockout check + user (no lockout reset: nothing had failed) + whether two-factor
+    # login is on; then in one transaction: the outstanding refresh token, last_login,
+    # and the login_success row.
+    "login": LOGIN_THROTTLES + 3 + TRANSACTION + 2 + AUDIT_ROW,
 }
 
 

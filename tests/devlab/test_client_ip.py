@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from devlab.http import client_ip
+from devlab.http import client_ip, network_key
 
 rf = RequestFactory()
 
@@ -50,3 +50,24 @@ def test_malformed_hop_stops_the_walk(settings):
 def test_ipv6_addresses_work(settings, remote):
     settings.TRUSTED_PROXIES = ["::1/128"]
     assert client_ip(_request(remote, "2001:db8::42")) == ("2001:db8::42" if remote == "::1" else remote)
+
+
+@pytest.mark.parametrize(
+    ("ip", "key"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("::1", "::/64"),
+        (None, "unknown"),
+        ("", "unknown"),
+        ("not an ip", "unknown"),
+    ],
+)
+def test_network_key_names_an_ipv4_client_by_address_and_an_ipv6_client_by_its_64(ip, key):
+    assert network_key(ip) == key
+
+
+def test_two_ipv6_addresses_in_different_64s_are_different_clients():
+    assert network_key("2001:db8:1:2::1") != network_key("2001:db8:1:3::1")

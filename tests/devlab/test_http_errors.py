@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import OperationalError
+from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path
 from rest_framework.decorators import api_view, permission_classes
@@ -29,7 +30,13 @@ def _db_down(request):
     raise OperationalError("connection refused")
 
 
+def _plain_form(request):
+    """A view outside DRF that reads the form itself."""
+    return HttpResponse(request.POST.get("a", ""))
+
+
 urlpatterns = [
+    path("api/test/plain-form/", _plain_form),
     path("api/test/echo/", _echo),
     path("api/test/boom/", _boom),
     path("api/test/db-down/", _db_down),
@@ -104,3 +111,11 @@ def test_browser_asking_for_html_gets_the_browsable_api(client):
     response = client.get("/api/", HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_form_django_refuses_outside_drf_is_still_a_json_400_under_the_api(client, debug):
+    client.raise_request_exception = False
+    body = "&".join(f"f{n}=1" for n in range(2_000))
+    response = client.post("/api/test/plain-form/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Too many fields in the request."}

@@ -1,5 +1,8 @@
 """Routes outside the apps: docs, schema, probes, admin."""
 
+import json
+import re
+
 import pytest
 from django.db import DatabaseError
 
@@ -26,6 +29,12 @@ def test_swagger_init_script_is_served_separately_for_strict_csp(client):
     assert "SwaggerUIBundle" in response.content.decode()
 
 
+def test_swagger_ui_does_not_keep_the_bearer_token_in_local_storage(client):
+    script = client.get("/docs", {"script": ""}).content.decode()
+    swagger_settings = json.loads(re.search(r"const swaggerSettings = (\{.*?\});", script, re.DOTALL).group(1))
+    assert swagger_settings["persistAuthorization"] is False
+
+
 def test_redoc_is_self_hosted(client):
     response = client.get("/redoc")
     assert response.status_code == 200
@@ -48,6 +57,12 @@ def test_api_root_is_browsable(client):
 
 def test_session_login_page_exists(client):
     assert client.get("/api-auth/login/").status_code == 200
+
+
+def test_a_session_login_without_next_lands_on_the_browsable_api(client, user, password):
+    response = client.post("/api-auth/login/", {"username": user.username, "password": password}, follow=True)
+    assert response.redirect_chain == [("/api/", 302)]
+    assert response.status_code == 200
 
 
 def test_admin_has_the_devlab_header(admin_client):

@@ -62,3 +62,25 @@ def test_database_cache_keeps_enough_entries_that_lockouts_are_not_culled(settin
     # Django's default of 300 entries would let an attacker erase lockouts by
     # filling the cache with failures for other usernames.
     assert settings.CACHES["default"]["OPTIONS"]["MAX_ENTRIES"] >= 100_000
+
+
+def _setting(*names, **env):
+    code = f"from django.conf import settings; print(*[getattr(settings, n) for n in {names!r}])"
+    clean = {k: v for k, v in os.environ.items() if k not in {"EMAIL_URL"}}
+    result = _manage("shell", "-c", code, **{**clean, **env})
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_mail_goes_to_the_console_only_with_debug():
+    # The console would put password-reset links in a production log.
+    assert _setting("EMAIL_BACKEND", DEBUG="True").endswith("console.EmailBackend")
+    production = {"DEBUG": "False", "SECRET_KEY": secrets.token_urlsafe(50)}
+    assert _setting("EMAIL_BACKEND", **production).endswith("smtp.EmailBackend")
+
+
+def test_email_url_configures_smtp():
+    env = {"DEBUG": "True", "EMAIL_URL": "smtp+tls://mailer:pw@mail.example.com:587"}
+    assert _setting("EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_HOST_USER", **env) == (
+        "mail.example.com 587 True mailer"
+    )

@@ -6,7 +6,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from audit.models import Action, AuditEntry
-from audit.services import VerifyResult, audit_record, audit_seed, audit_verify
+from audit.services import VerifyResult, audit_record, audit_verify
+from demo.services import audit_seed
 
 pytestmark = pytest.mark.django_db
 

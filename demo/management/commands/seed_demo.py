@@ -2,13 +2,14 @@
 
 For demos and benchmarks (bench/run.py starts every run from it). Users and
 notes are inserted with bulk inserts, the password hashed once for all of
-them; the audit rows go through ``audit.services.audit_seed``, the audit app's
-own bulk writer, so the chain stays valid. Bulk inserts send no signals: the
-users and notes made here have no signup or note_created rows, and the audit
-rows are a synthetic history. Run it again to add more (usernames continue
+them; the audit rows go through ``demo.services.audit_seed`` into the audit
+app's own batch append (``audit.services.audit_append_batch``), so the chain
+stays valid. Bulk inserts send no signals: the users and notes made here have
+no signup or note_created rows, and the audit rows are a synthetic history. Run it again to add more (usernames continue
 ``demoN`` after the highest existing one). Demo accounts share one known
 password, and audit rows can never be removed, so it refuses to run unless
-DEBUG is on or ``--force`` is given.
+DEBUG is on or ``--force`` is given (and the demo app itself is installed
+only with DEBUG or ``DEVLAB_DEMO=True``).
 """
 
 import random
@@ -22,7 +23,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from audit.services import audit_seed
+from demo.services import audit_seed
 
 USERNAME_PREFIX = "demo"
 DEFAULT_PASSWORD = "devlab-demo-password"  # noqa: S105 - demo accounts, DEBUG or --force only

@@ -2,7 +2,8 @@
 
 The rows continue the real chain (they verify), spread over the past year,
 with actors drawn from existing users. Audit rows can never be deleted, so
-this refuses to run unless DEBUG is on or ``--force`` is given.
+this refuses to run unless DEBUG is on or ``--force`` is given (and the demo
+app itself is installed only with DEBUG or ``DEVLAB_DEMO=True``).
 """
 
 import time
@@ -10,7 +11,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import audit_seed
+from demo.services import audit_seed
 
 
 class Command(BaseCommand):

@@ -1,0 +1,49 @@
+"""gunicorn.conf.py: gthread workers that take a connection only when a thread is free."""
+
+import runpy
+from pathlib import Path
+
+import pytest
+from gunicorn.config import Config
+
+CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
+
+
+def _conf(monkeypatch, **env) -> dict:
+    for key in ("GUNICORN_WORKER_CLASS", "GUNICORN_THREADS", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_KEEPALIVE"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return runpy.run_path(str(CONF))
+
+
+def _gunicorn(values: dict) -> Config:
+    """The settings as gunicorn itself reads them (it refuses unknown values)."""
+    config = Config()
+    for name in ("worker_class", "threads", "worker_connections", "keepalive", "timeout"):
+        config.set(name, values[name])
+    return config
+
+
+def test_workers_are_gthread_so_a_long_request_does_not_look_like_a_hung_worker(monkeypatch):
+    config = _gunicorn(_conf(monkeypatch))
+    assert config.worker_class_str == "gthread"
+    assert config.worker_class.__name__ == "ThreadWorker"
+
+
+def test_a_worker_accepts_no_more_connections_than_it_has_threads(monkeypatch):
+    values = _conf(monkeypatch)
+    assert (values["threads"], values["worker_connections"], values["keepalive"]) == (1, 1, 0)
+    values = _conf(monkeypatch, GUNICORN_THREADS="4")
+    assert (values["threads"], values["worker_connections"], values["keepalive"]) == (4, 4, 0)
+
+
+def test_keep_alive_comes_with_room_for_more_connections_than_threads(monkeypatch):
+    values = _conf(monkeypatch, GUNICORN_WORKER_CONNECTIONS="100")
+    assert values["keepalive"] == 5
+    assert _conf(monkeypatch, GUNICORN_WORKER_CONNECTIONS="100", GUNICORN_KEEPALIVE="2")["keepalive"] == 2
+
+
+@pytest.mark.parametrize("worker_class", ["sync", "gthread"])
+def test_the_worker_class_can_still_be_chosen(monkeypatch, worker_class):
+    assert _gunicorn(_conf(monkeypatch, GUNICORN_WORKER_CLASS=worker_class)).worker_class_str == worker_class
