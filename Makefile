@@ -11,21 +11,29 @@ SCHEMATHESIS_ARGS ?=
 CHROMIUM ?= /usr/bin/chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt migrate superuser messages bench bench-quick bench-checkpoints reliability reliability-ci e2e schemathesis screenshots ci-tools ci clean
+.PHONY: help run test lint fmt migrate superuser messages bench bench-quick bench-checkpoints reliability reliability-ci e2e schemathesis screenshots ci-tools ci lock audit-deps clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# Installs come from the hash-locked files (requirements*.lock, written by
+# `make lock` from the requirements*.txt pins): every machine and the image get
+# the same versions of every package, transitive ones included, byte for byte.
+PIP_LOCKED := -m pip install --quiet --require-hashes
+# pip-compile: hashes for every file of each pinned release, no machine-local index or
+# find-links in the output; pip and setuptools are pinned too (--allow-unsafe).
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --annotation-style line
+
+$(BIN)/.installed: requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "DevLab needs Python 3.11 or newer (set PYTHON=python3.11)")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing dependencies into $(VENV) ..."
-	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@$(BIN)/python $(PIP_LOCKED) -r requirements-dev.lock
 	@touch $@
 
-$(BIN)/.ci-installed: $(BIN)/.installed requirements-ci.txt
-	@$(BIN)/python -m pip install --quiet -r requirements-ci.txt
+$(BIN)/.ci-installed: $(BIN)/.installed requirements-ci.lock
+	@$(BIN)/python $(PIP_LOCKED) -r requirements-ci.lock
 	@touch $@
 
 run: export DEBUG ?= True
@@ -93,6 +101,28 @@ screenshots: $(BIN)/.ci-installed | $(CHROMIUM) ## Write the README's pictures t
 	@$(BIN)/python -m scripts.screenshots
 
 ci-tools: $(BIN)/.ci-installed ## Install the extra tools CI uses (hadolint, check-jsonschema)
+
+# Only the tool itself: the locks may not exist yet, or be stale (that is why one runs this).
+$(BIN)/pip-compile $(BIN)/pip-audit:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet $(shell grep -E '^(pip-tools|pip-audit)==' requirements-ci.txt)
+
+lock: $(BIN)/pip-compile ## Re-pin requirements*.lock (with hashes) from requirements*.txt; run after changing a .txt
+	@$(PIP_COMPILE) --output-file requirements.lock requirements.txt
+	@$(PIP_COMPILE) --constraint requirements.lock --output-file requirements-dev.lock requirements-dev.txt
+	@$(PIP_COMPILE) --constraint requirements-dev.lock --output-file requirements-ci.lock requirements-ci.txt
+	@echo "requirements.lock, requirements-dev.lock and requirements-ci.lock written; commit them"
+
+AUDIT_TIMEOUT ?= 120
+PIP_AUDIT_ARGS ?=
+audit-deps: $(BIN)/pip-audit ## pip-audit every locked package against PyPI's vulnerability data (needs the network; PIP_AUDIT_ARGS="-s osv")
+	@status=0; for lock in requirements.lock requirements-dev.lock requirements-ci.lock; do \
+		echo "pip-audit $$lock"; \
+		timeout $(AUDIT_TIMEOUT) $(BIN)/pip-audit --strict --disable-pip --require-hashes --progress-spinner off \
+			--timeout 30 $(PIP_AUDIT_ARGS) --requirement $$lock; rc=$$?; \
+		if [ $$rc -eq 124 ]; then echo "audit-deps: no answer from pip-audit within $(AUDIT_TIMEOUT) s" >&2; fi; \
+		if [ $$rc -ne 0 ]; then status=1; echo "audit-deps: $$lock FAILED: a vulnerability listed above, or the vulnerability service (PyPI's JSON API; OSV with PIP_AUDIT_ARGS='-s osv') could not be reached" >&2; fi; \
+	done; exit $$status
 
 ci: ## Run the CI script locally
 	@bash .ci/run

@@ -46,6 +46,10 @@ class LockedOut(Exception):
         self.retry_after = retry_after
 
 
+class ClearFailed(Exception):
+    """The shared cache did not keep the new generation: the lockout is not cleared."""
+
+
 def _generation_key(username: str) -> str:
     # Hashed: usernames may hold any Unicode letter, cache keys may not (memcached).
     return "login-generation:" + hashlib.sha256(username_key(username).encode()).hexdigest()
@@ -100,5 +104,11 @@ def clear_user(*, username: str) -> None:
 
     A new random generation replaces the old one for good (no timeout): were
     it to expire or go back to an earlier value, slots of that generation that
-    are still live would count again."""
-    cache.set(_generation_key(username), secrets.token_hex(8), timeout=None)
+    are still live would count again. Raises ``ClearFailed`` when the cache did
+    not keep it."""
+    key, generation = _generation_key(username), secrets.token_hex(8)
+    cache.set(key, generation, timeout=None)
+    # The database cache swallows a failed write (as Django's does): read it back,
+    # so that an unlock is never reported, or audited, when it did not happen.
+    if cache.get(key) != generation:
+        raise ClearFailed(username)

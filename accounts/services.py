@@ -593,7 +593,8 @@ def user_unlock(*, actor: User | None, user: User) -> None:
     """Clears ``user``'s login lockout for every client IP and sends ``user_unlocked``.
 
     Idempotent: unlocking a user who is not locked out is recorded all the same,
-    since the operator's intent is what the audit trail keeps."""
+    since the operator's intent is what the audit trail keeps. Raises
+    ``lockout.ClearFailed`` (nothing sent or recorded) when the cache refused the write."""
     lockout.clear_user(username=user.username)
     signals.user_unlocked.send(sender=User, actor=actor, user=user)
 

@@ -5,6 +5,7 @@ read when present. The README's configuration table lists every variable.
 """
 
 import sys
+import tomllib
 from datetime import timedelta
 from importlib.util import find_spec
 from pathlib import Path
@@ -378,6 +379,23 @@ AUDIT_CHECKPOINT_VERIFIER_KEYS = env.list("AUDIT_CHECKPOINT_VERIFIER_KEYS", defa
 # devlab.http believes), or any client that sends "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_ALLOWED_IPS = env.list("METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
+# Error tracking (devlab/error_tracking.py): off unless SENTRY_DSN is set.
+with (BASE_DIR / "pyproject.toml").open("rb") as _pyproject:
+    _VERSION = tomllib.load(_pyproject)["project"]["version"]
+DEVLAB_RELEASE = env.str("DEVLAB_RELEASE", default=f"devlab@{_VERSION}")
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from devlab import error_tracking
+
+    error_tracking.init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=DEVLAB_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
 
 # ---------------------------------------------------------------- logging
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

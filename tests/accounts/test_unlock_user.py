@@ -80,6 +80,16 @@ def test_a_second_unlock_also_clears_failures_counted_since_the_first(api_client
     assert log_in(api_client, "alice", REMOTE_ADDR=IPS[0]).status_code == 200
 
 
+def test_an_unlock_the_cache_did_not_keep_is_an_error_and_is_not_audited(api_client, user, monkeypatch):
+    lock_out(api_client, "alice", IPS[0])
+    monkeypatch.setattr(lockout.cache, "set", lambda *args, **kwargs: None)  # a write the cache swallowed
+    with pytest.raises(CommandError, match="could not be cleared"):
+        call_command("unlock_user", "alice")
+    assert not AuditEntry.objects.filter(action="user_updated").exists()
+    monkeypatch.undo()
+    assert log_in(api_client, "alice", REMOTE_ADDR=IPS[0]).status_code == 429
+
+
 def test_unlock_unknown_user_is_a_command_error_and_audits_nothing():
     with pytest.raises(CommandError, match="No user named 'ghost'"):
         call_command("unlock_user", "ghost")

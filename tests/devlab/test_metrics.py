@@ -8,13 +8,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.signals import user_login_failed
 from django.utils import timezone
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
-from accounts.models import User
 from devlab import metrics
 from tests.accounts.helpers import log_in
 from tests.factories import NoteFactory
@@ -144,11 +142,6 @@ def test_a_failed_admin_site_login_counts_as_a_login_failure(client, user):
     before = sample("devlab_login_failures_total")
     client.post("/admin/login/", {"username": "alice", "password": "wrong"})
     assert sample("devlab_login_failures_total") == before + 1
-
-
-def test_the_login_failed_receiver_is_connected_once():
-    receivers = [r for r in user_login_failed._live_receivers(User)[0] if r is metrics.on_login_failed]
-    assert len(receivers) == 1
 
 
 # ---------------------------------------------------------------- checkpoint age

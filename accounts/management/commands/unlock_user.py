@@ -7,6 +7,7 @@ audited (``user_updated``, detail "lockout cleared") with the actor ``cli``.
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.lockout import ClearFailed
 from accounts.models import User
 from accounts.services import user_unlock
 
@@ -22,6 +23,11 @@ class Command(BaseCommand):
             user = User.objects.by_username(username).get()
         except User.DoesNotExist:
             raise CommandError(f"No user named {username!r}.") from None
-        user_unlock(actor=None, user=user)
+        try:
+            user_unlock(actor=None, user=user)
+        except ClearFailed:
+            raise CommandError(
+                f"The lockout of {user.username} could not be cleared: the cache refused the write."
+            ) from None
         if options["verbosity"] > 0:
             self.stdout.write(self.style.SUCCESS(f"{user.username}'s login lockout is cleared."))
