@@ -116,6 +116,10 @@ class _Writer:
             shutil.copyfile(source, self.root / name)
 
 
+#: Entries between two calls of ``audit_bundle_write``'s ``progress`` callback.
+PROGRESS_EVERY = 1000
+
+
 def audit_bundle_write(
     out: str | Path,
     *,
@@ -170,8 +174,10 @@ def audit_bundle_write(
                         break
                     handle.write(json.dumps(entry_document(row), ensure_ascii=False) + "\n")
                     written += 1
-                    if progress is not None and written % 100_000 == 0:
+                    if progress is not None and written % PROGRESS_EVERY == 0:
                         progress(written, last - first)
+            if progress is not None:
+                progress(written, last - first)
         for checkpoint in included:
             writer.text(f"checkpoints/{checkpoint_file_name(checkpoint)}", checkpoint.note)
         keys = trusted_verifier_keys()

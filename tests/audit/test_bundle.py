@@ -2,6 +2,7 @@
 
 import ast
 import json
+import re
 import sys
 import zipfile
 from io import StringIO
@@ -154,3 +155,26 @@ def test_the_verifier_imports_only_the_standard_library_and_cryptography():
     }
     modules |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert modules - set(sys.stdlib_module_names) == {"cryptography"}
+
+
+class Terminal(StringIO):
+    def isatty(self):
+        return True
+
+
+def test_on_a_terminal_the_bundle_shows_its_progress_on_stderr(log, tmp_path, monkeypatch):
+    monkeypatch.setattr("audit.progress.INTERVAL", 0)
+    monkeypatch.setattr("audit.bundle.PROGRESS_EVERY", 1)
+    err = Terminal()
+    call_command("audit_bundle", str(tmp_path / "b"), stdout=StringIO(), stderr=err)
+    lines = err.getvalue().rstrip().split("\r")
+    assert re.search(r"^1/\d+ entries \(\d+%\), [\d,]+ entries/s, ETA ", lines[1])
+    done = sum(1 for _ in (tmp_path / "b" / "entries.jsonl").open())
+    assert lines[-1].startswith(f"{done}/{done} entries (100%)")
+
+
+def test_in_scripts_the_bundle_shows_no_progress(log, tmp_path, monkeypatch):
+    monkeypatch.setattr("audit.progress.INTERVAL", 0)
+    err = StringIO()
+    call_command("audit_bundle", str(tmp_path / "b"), stdout=StringIO(), stderr=err)
+    assert err.getvalue() == ""

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from audit.bundle import BundleError, audit_bundle_write
+from audit.progress import Progress
 
 
 def _moment(value: str):
@@ -30,10 +31,18 @@ class Command(BaseCommand):
         parser.add_argument("--until", type=_moment, help="End of the period (ISO 8601; UTC when no offset).")
 
     def handle(self, *args, **options):
+        # The total (the entries up to the last checkpoint of the period) is known once the bundle starts.
+        progress = Progress.for_command(self, options["verbosity"], lambda: None, unit="entries")
+
+        def report(done: int, total: int) -> None:
+            progress.total = total
+            progress.update(done)
+
         try:
-            result = audit_bundle_write(options["out"], since=options["since"], until=options["until"])
+            result = audit_bundle_write(options["out"], since=options["since"], until=options["until"], progress=report)
         except BundleError as error:
             raise CommandError(str(error)) from error
+        progress.finish()
         if options["verbosity"] >= 1:
             self.stdout.write(
                 self.style.SUCCESS(
