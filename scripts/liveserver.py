@@ -414,6 +414,7 @@ def live_devlab(
     secret_key = new_secret_key()
     owner_env = app_env(db.url, secret_key, extra_env)
     env = app_env(role.url, secret_key, extra_env)
+    server: GunicornServer | None = None
     db.create()
     try:
         role.create()
@@ -432,10 +433,14 @@ def live_devlab(
             "--noinput",
             log=log,
         )
-        with GunicornServer(env, workers, log) as server:
+        server = GunicornServer(env, workers, log)
+        with server:
             yield LiveDevLab(server.base_url, admin_username, admin_password, db.url, env, log, server, role.name)
     finally:
-        stop_all()
+        # Only this run's server: a caller may hold another live server (the browser
+        # tests' session server while a module starts one of its own).
+        if server is not None:
+            server.stop()
         try:
             db.drop()
         finally:
