@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=[name for name, _, _ in RUNS], help="one run instead of both")
     parser.add_argument("--max-examples", type=int, help=f"test cases per operation and phase (default: {CONFIG.name})")
-    parser.add_argument("--budget", type=float, default=150, help="wall-clock seconds each run may take")
+    parser.add_argument("--budget", type=float, default=420, help="wall-clock seconds each run may take")
     args = parser.parse_args(argv)
     REPORT_DIR.mkdir(exist_ok=True)
     failed = []
