@@ -1,6 +1,8 @@
 """Accounts endpoints under /api/auth/: HTTP in and out, decisions in accounts.services."""
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
@@ -155,14 +157,10 @@ class LoginView(_AnonymousEndpoint):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
+        with _login_refusals(wrong=_("Invalid username or password.")):
             refresh = services.user_log_in(
                 request=request._request, username=data["username"], password=data["password"]
             )
-        except lockout.LockedOut as exc:
-            raise exceptions.Throttled(exc.retry_after, _("Too many failed logins.")) from exc
-        except services.InvalidCredentials as exc:
-            raise exceptions.AuthenticationFailed(_("Invalid username or password.")) from exc
         if isinstance(refresh, services.MfaChallenge):
             return Response({"mfa_required": True, "mfa_token": refresh.mfa_token, "expires_in": refresh.expires_in})
         return Response(_token_pair_body(refresh, oauth2=data.get("grant_type") == "password"))
@@ -170,6 +168,17 @@ class LoginView(_AnonymousEndpoint):
     def throttled(self, request, wait):
         login_throttled(request=request._request, username=_attempted_username(request), reason="rate")
         super().throttled(request, wait)
+
+
+@contextmanager
+def _login_refusals(*, wrong: str) -> Iterator[None]:
+    """A login step's refusals as HTTP: 429 while locked out, 401 with ``wrong`` for a wrong secret."""
+    try:
+        yield
+    except lockout.LockedOut as exc:
+        raise exceptions.Throttled(exc.retry_after, _("Too many failed logins.")) from exc
+    except services.InvalidCredentials as exc:
+        raise exceptions.AuthenticationFailed(wrong) from exc
 
 
 def _token_pair_body(refresh, *, oauth2: bool = False) -> dict:
@@ -207,16 +216,13 @@ class LoginSecondFactorView(_AnonymousEndpoint):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            refresh = services.user_log_in_second_factor(
-                request=request._request, mfa_token=data["mfa_token"], code=data["code"]
-            )
-        except lockout.LockedOut as exc:
-            raise exceptions.Throttled(exc.retry_after, _("Too many failed logins.")) from exc
-        except mfa.InvalidMfaToken as exc:
-            raise exceptions.AuthenticationFailed(_("The login has expired; log in again.")) from exc
-        except services.InvalidCredentials as exc:
-            raise exceptions.AuthenticationFailed(_("Invalid code.")) from exc
+        with _login_refusals(wrong=_("Invalid code.")):
+            try:
+                refresh = services.user_log_in_second_factor(
+                    request=request._request, mfa_token=data["mfa_token"], code=data["code"]
+                )
+            except mfa.InvalidMfaToken as exc:
+                raise exceptions.AuthenticationFailed(_("The login has expired; log in again.")) from exc
         return Response(_token_pair_body(refresh))
 
     def throttled(self, request, wait):

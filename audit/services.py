@@ -31,6 +31,7 @@ from audit import chain, selectors
 from audit.models import (
     ACTOR_USERNAME_MAX_LENGTH,
     DETAIL_MAX_LENGTH,
+    PUBLIC_FIELDS,
     REQUEST_ID_MAX_LENGTH,
     Action,
     AuditEntry,
@@ -279,20 +280,7 @@ def _verify_rows(rows, keys: list[bytes], progress, progress_every: int) -> Veri
 
 
 #: The fields a batch-appended row may carry; the chain links are computed here.
-BATCH_FIELDS = frozenset(
-    {
-        "created_at",
-        "action",
-        "actor_id",
-        "actor_username",
-        "target_type",
-        "target_id",
-        "detail",
-        "ip",
-        "user_agent",
-        "request_id",
-    }
-)
+BATCH_FIELDS = frozenset(PUBLIC_FIELDS) - {"id", "prev_hash", "hash"}
 
 
 def audit_append_batch(
