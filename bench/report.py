@@ -28,6 +28,8 @@ class Results:
     targets: list[Target] = field(default_factory=list)
     measurements: dict = field(default_factory=dict)
     phases: dict = field(default_factory=dict)
+    sections: list[str] = field(default_factory=list)  # further Markdown sections, e.g. the side-by-side table
+    notes: list[str] = field(default_factory=list)  # one-line remarks, e.g. a part skipped and why
 
     def scenario(self, name: str) -> dict | None:
         return next((s for s in self.scenarios if s["name"] == name), None)
@@ -70,6 +72,9 @@ class Results:
                 f"{s['p50_ms']:.1f} | {s['p99_ms']:.1f} | {s['max_ms']:.0f} | {s['errors']} | "
                 f"{s.get('queries', '?')} | {s['app_cpu_ms']:.2f} | {s['db_cpu_ms']:.2f} |"
             )
+        for section in self.sections:
+            lines += ["", section.rstrip()]
+        lines += [f"\n{note}" for note in self.notes]
         if sweep := self.measurements.get("worker_sweep"):
             lines += [
                 "",
@@ -83,7 +88,7 @@ class Results:
                     for row in sweep
                 ),
             ]
-        other = {k: v for k, v in self.measurements.items() if k != "worker_sweep"}
+        other = {k: v for k, v in self.measurements.items() if k not in ("worker_sweep", "side_by_side")}
         if other:
             lines += ["", "## Other measurements", ""]
             lines += [f"- **{key}**: `{json.dumps(value, sort_keys=True)}`" for key, value in other.items()]

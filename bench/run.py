@@ -27,6 +27,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # python bench/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import compare
 from bench.harness import RssSampler, app_env, cpu_seconds, cpu_used, stream_lines
 from bench.load import count_queries, ensure_wrk, pbkdf2_ceiling, wrk
 from bench.report import Results, Target
@@ -39,7 +40,7 @@ USER, ADMIN = "demo1", "benchadmin"
 # Reads and writes rotate over these users' tokens, like traffic from many people.
 TOKEN_USERS = [f"demo{n}" for n in range(1, 17)]
 HISTORY_USERS = 10
-SKIPPABLE = frozenset({"notes", "login", "large"})
+SKIPPABLE = frozenset({"notes", "login", "large", "compare"})
 LOGIN_USERS = [f"demo{n}" for n in range(3, 11)]
 NOTE_BODY = {"text": "Benchmark note: a short line of text, as people write them."}
 AUDIT_FILTERS = {
@@ -63,6 +64,7 @@ PROFILES = {
         "hash_seconds": 4,
         "audit_rounds": 5,
         "audit_round_s": 2,
+        "compare_rounds": 5,
     },
     "quick": {
         "duration": 3,
@@ -77,6 +79,7 @@ PROFILES = {
         "hash_seconds": 2,
         "audit_rounds": 3,
         "audit_round_s": 1,
+        "compare_rounds": 2,
     },
 }
 # gunicorn.conf.py's own default, used when there is no sweep (--quick) and no --workers.
@@ -462,6 +465,24 @@ class Bench:
         self.say(f"verify_audit: {self.verify_large['rows_per_s']:,} rows/s, ok={self.verify_large['ok']}")
         self.phase("verify_audit of the large audit table", started)
 
+    def side_by_side(self) -> None:
+        """The original system and DevLab, alternately, on their own fresh databases (bench/compare.py)."""
+        started = time.monotonic()
+        self.say("side by side with the original system (bench/compare.py)")
+        extra = dict(item.split("=", 1) for item in self.args.env)
+        result = compare.run(
+            self.profile["compare_rounds"], self.profile["duration"], self.profile["warmup"], self.log, extra
+        )
+        if result is None:
+            self.results.notes.append(f"Side by side: skipped, the original system is not at {compare.SEED_APP}.")
+            return
+        self.results.measurements["side_by_side"] = result
+        self.results.sections.append(compare.markdown(result))
+        for goal, value in result["goals"].items():
+            measured = f"{value}x" if isinstance(value, float) else str(value)
+            self.results.targets.append(Target(f"side by side: {goal}", measured, goal, result["met"][goal]))
+        self.phase("side by side with the original system", started)
+
     # ---------------------------------------------------------------- verdicts
     def targets(self) -> None:
         """The issue's target table, each line from figures of this run (or "not measured")."""
@@ -586,6 +607,8 @@ class Bench:
             if "large" not in self.skip:
                 self.large_db.drop()
         self.targets()
+        if "compare" not in self.skip:
+            self.side_by_side()
         meta = self.results.meta
         meta.update(
             workers=self.workers,
@@ -612,7 +635,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--skip",
         type=lambda value: [part for part in value.split(",") if part],
         default=[],
-        help="comma-separated parts to leave out: notes (list, create and the sweep), login, large (the 1M phase)",
+        help=(
+            "comma-separated parts to leave out: notes (list, create and the sweep), login, "
+            "large (the 1M phase), compare (side by side with the original system)"
+        ),
     )
     parser.add_argument(
         "--env",

@@ -1,0 +1,297 @@
+"""DevLab side by side with the system it replaces (``../shared/seed-app``).
+
+Both systems run on this machine with 3 worker processes on PostgreSQL, one
+after the other, never at the same time: DevLab as the production example
+runs it (``gunicorn.conf.py``, Redis as the cache, ``DEBUG=False``), the
+original with its own ``serve.sh``. Each system gets one user with the same
+20 notes to list and another user to create notes as (so that the listed
+notes stay 20: the original's list is not paginated). Rounds alternate which
+system goes first; the figures are the medians of the rounds.
+
+    .venv/bin/python -m bench.compare [--rounds N] [--duration S]
+
+``make bench`` runs this at its end; without ``../shared/seed-app`` (or
+``SEED_APP_DIR_SOURCE``) it says so and skips it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):  # python bench/compare.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import app_env, cpu_seconds, cpu_used
+from bench.load import ensure_wrk, wrk
+from scripts import liveserver
+from scripts.liveserver import Database, GunicornServer, http_json, loopback_only
+
+SEED_APP = Path(os.environ.get("SEED_APP_DIR_SOURCE", liveserver.ROOT.parent / "shared" / "seed-app"))
+SEED_APP_PORT = 58091
+SEED_APP_DATABASE = "seedapp"  # serve.sh's
+WORKERS = 3
+CONNECTIONS = 16
+NOTES = 20
+PASSWORD = "compare-password-5f0b"  # noqa: S105 - throwaway users of throwaway databases
+NOTE_BODY = {"text": "Benchmark note: a short line of text, as people write them."}
+# The production example's cache (deploy/docker-compose.prod.yml), in a Redis
+# database of its own (django-environ cannot give Django's Redis backend a key
+# prefix: it lower-cases KEY_PREFIX).
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+@dataclass
+class System:
+    """One system under test: where its routes are, its users' tokens, its processes."""
+
+    name: str
+    base_url: str
+    list_path: str
+    create_path: str
+    list_token: str
+    create_token: str
+    worker_pids: callable
+    database: str
+    runs: dict[str, list[dict]] = field(default_factory=lambda: {"list": [], "create": []})
+
+
+def seed_app_available() -> bool:
+    return (SEED_APP / "serve.sh").is_file()
+
+
+def postgres_backend_pids(database: str) -> list[int]:
+    with Database(keep=True, prefix="unused")._admin() as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [database]).fetchall()
+    return [row[0] for row in rows]
+
+
+def process_group(pgid: int) -> list[int]:
+    """The live processes of a process group (Linux /proc)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                    members.append(int(entry.name))
+    return members
+
+
+def request(method: str, url: str, *, form: dict | None = None, body: dict | None = None, token: str = ""):
+    """One request (JSON or form body); (status, decoded JSON)."""
+    if form is None:
+        return http_json(method, url, body, token=token or None)
+    data = urllib.parse.urlencode(form).encode()
+    req = urllib.request.Request(loopback_only(url), data=data, method=method)  # noqa: S310 - loopback only
+    req.add_header("Content-Type", "application/x-www-form-urlencoded")
+    with urllib.request.urlopen(req, timeout=60) as response:  # noqa: S310 - loopback only
+        return response.status, json.loads(response.read())
+
+
+@contextlib.contextmanager
+def original_system() -> Iterator[System]:
+    """The original system from its own ``serve.sh``: a list user with 20 notes and a writer."""
+    serve = SEED_APP / "serve.sh"
+    env = {**os.environ, "WORKERS": str(WORKERS)}
+    subprocess.run([serve, "stop"], env=env, check=False, capture_output=True)
+    started = subprocess.run([serve, "start", str(SEED_APP_PORT)], env=env, capture_output=True, text=True)
+    if started.returncode != 0:
+        raise SystemExit(f"compare: {serve} start failed:\n{started.stderr[-2000:]}")
+    base = f"http://127.0.0.1:{SEED_APP_PORT}"
+    pgid = int(Path(os.environ.get("SEED_APP_DIR", "/tmp/seed-app"), "pgid").read_text())  # noqa: S108 - serve.sh's
+    try:
+        tokens = {}
+        for username in ("reader", "writer"):
+            request(
+                "POST",
+                f"{base}/signup",
+                body={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+            )
+            _, answer = request("POST", f"{base}/login", form={"username": username, "password": PASSWORD})
+            tokens[username] = answer["access_token"]
+        for number in range(NOTES):
+            request("POST", f"{base}/notes", body={"text": f"note {number}"}, token=tokens["reader"])
+        yield System(
+            "original (FastAPI)",
+            base,
+            "/notes",
+            "/notes",
+            tokens["reader"],
+            tokens["writer"],
+            lambda: [pid for pid in process_group(pgid) if pid != pgid],
+            SEED_APP_DATABASE,
+        )
+    finally:
+        subprocess.run([serve, "stop"], env=env, check=False, capture_output=True)
+
+
+@contextlib.contextmanager
+def devlab_system(log: Path, extra_env: dict[str, str] | None = None) -> Iterator[System]:
+    """DevLab on a fresh database, as the production example runs it, with the same users and notes."""
+    db = Database(prefix="devlab_compare")
+    env = app_env(db.url, liveserver.new_secret_key(), {"CACHE_URL": REDIS_URL, **(extra_env or {})})
+    db.create()
+    try:
+        liveserver.manage(env, "migrate", "--noinput", log=log)
+        with GunicornServer(env, WORKERS, log) as server:
+            base = server.base_url
+            tokens = {}
+            for username in ("reader", "writer"):
+                liveserver.sign_up(base, username, PASSWORD)
+                tokens[username] = liveserver.log_in(base, username, PASSWORD)
+            for number in range(NOTES):
+                http_json("POST", f"{base}/api/notes/", {"text": f"note {number}"}, token=tokens["reader"])
+            yield System(
+                "DevLab",
+                base,
+                f"/api/notes/?page_size={NOTES}",
+                "/api/notes/",
+                tokens["reader"],
+                tokens["writer"],
+                server.worker_pids,
+                db.name,
+            )
+    finally:
+        db.drop()
+
+
+def measure(system: System, scenario: str, duration: int, warmup: int) -> dict:
+    """One wrk run of ``scenario`` (list or create) at 16 connections, with CPU per request."""
+    if scenario == "list":
+        url, script, env = system.base_url + system.list_path, "get_auth.lua", {"BENCH_TOKENS": system.list_token}
+    else:
+        url, script = system.base_url + system.create_path, "post_json.lua"
+        env = {"BENCH_TOKENS": system.create_token, "BENCH_BODY": json.dumps(NOTE_BODY)}
+    if warmup:
+        wrk(url, script, connections=CONNECTIONS, duration=warmup, env=env)
+    app, db = cpu_seconds(system.worker_pids()), cpu_seconds(postgres_backend_pids(system.database))
+    result = wrk(url, script, connections=CONNECTIONS, duration=duration, env=env)
+    row = result.as_dict()
+    requests = max(result.requests, 1)
+    row["app_cpu_ms"] = round(cpu_used(app, cpu_seconds(system.worker_pids())) * 1000 / requests, 2)
+    row["db_cpu_ms"] = round(cpu_used(db, cpu_seconds(postgres_backend_pids(system.database))) * 1000 / requests, 2)
+    system.runs[scenario].append(row)
+    print(
+        f"compare: {system.name:<18} {scenario:<6} {result.rps:7.0f} rps  p50 {result.p50_ms:6.1f} ms  "
+        f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}  CPU/req app {row['app_cpu_ms']} ms, "
+        f"PostgreSQL {row['db_cpu_ms']} ms",
+        flush=True,
+    )
+    return row
+
+
+def median_of(runs: list[dict], key: str) -> float:
+    return round(statistics.median(run[key] for run in runs), 2)
+
+
+def summary(original: System, devlab: System) -> dict:
+    """Medians per system and scenario, the ratios, and whether the issue's goals are met."""
+    table = {}
+    for scenario in ("list", "create"):
+        table[scenario] = {
+            system.name: {
+                key: median_of(system.runs[scenario], key)
+                for key in ("rps", "p50_ms", "p99_ms", "app_cpu_ms", "db_cpu_ms")
+            }
+            | {"errors": sum(run["errors"] for run in system.runs[scenario]), "rounds": len(system.runs[scenario])}
+            for system in (original, devlab)
+        }
+    mine, theirs = table["list"][devlab.name], table["list"][original.name]
+    made, made_before = table["create"][devlab.name], table["create"][original.name]
+    goals = {
+        "list rps >= 2x the original": round(mine["rps"] / theirs["rps"], 2),
+        "list p99 <= the original's": mine["p99_ms"] <= theirs["p99_ms"],
+        "create rps >= 2x the original": round(made["rps"] / made_before["rps"], 2),
+    }
+    met = {
+        "list rps >= 2x the original": goals["list rps >= 2x the original"] >= 2,
+        "list p99 <= the original's": goals["list p99 <= the original's"],
+        "create rps >= 2x the original": goals["create rps >= 2x the original"] >= 2,
+    }
+    return {"table": table, "goals": goals, "met": met}
+
+
+def markdown(result: dict) -> str:
+    """The side-by-side table as Markdown."""
+    lines = [
+        f"## Side by side with the original system ({CONNECTIONS} connections, {WORKERS} workers each, "
+        f"{result['rounds']} alternating rounds of {result['duration_s']} s, medians)",
+        "",
+        "| scenario | system | rps | p50 ms | p99 ms | errors | app CPU ms/req | DB CPU ms/req |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    labels = {"list": f"list {NOTES} notes", "create": "create a note (+ audit row)"}
+    for scenario, systems in result["table"].items():
+        for name, row in systems.items():
+            lines.append(
+                f"| {labels[scenario]} | {name} | {row['rps']:.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | "
+                f"{row['errors']} | {row['app_cpu_ms']} | {row['db_cpu_ms']} |"
+            )
+    lines += ["", "| goal | measured | verdict |", "|---|---|---|"]
+    for goal, value in result["goals"].items():
+        shown = f"{value}x" if isinstance(value, float) else str(value)
+        lines.append(f"| {goal} | {shown} | {'met' if result['met'][goal] else 'NOT MET'} |")
+    return "\n".join(lines) + "\n"
+
+
+def run(rounds: int, duration: int, warmup: int, log: Path, extra_env: dict[str, str] | None = None) -> dict | None:
+    """The whole comparison; None (with a message) when the original system is not here."""
+    if not seed_app_available():
+        print(f"compare: skipped: the original system is not at {SEED_APP} (set SEED_APP_DIR_SOURCE)", flush=True)
+        return None
+    ensure_wrk()
+    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    with original_system() as original, devlab_system(log, extra_env) as devlab:
+        # Only the system being measured works: the other one idles between its runs.
+        for round_ in range(rounds):
+            order = (original, devlab) if round_ % 2 == 0 else (devlab, original)
+            for system in order:
+                for scenario in ("list", "create"):
+                    measure(system, scenario, duration, warmup if round_ == 0 else 1)
+        result = summary(original, devlab)
+    result.update(
+        rounds=rounds,
+        duration_s=duration,
+        load_before=load_before,
+        load_after=" ".join(f"{x:.2f}" for x in os.getloadavg()),
+        configuration=(
+            f"DevLab: gunicorn.conf.py ({WORKERS} gthread workers, 1 thread each), PostgreSQL, "
+            "Redis cache (CACHE_URL as deploy/docker-compose.prod.yml), DEBUG=False; "
+            f"original: serve.sh (uvicorn, {WORKERS} workers), PostgreSQL"
+        ),
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="extra DevLab setting")
+    args = parser.parse_args(argv)
+    log = liveserver.LOG_DIR / f"compare-{os.getpid()}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    extra = dict(item.split("=", 1) for item in args.env)
+    result = run(args.rounds, args.duration, args.warmup, log, extra)
+    if result is None:
+        return 0
+    print()
+    print(f"Load average before/after: {result['load_before']} / {result['load_after']}")
+    print(result["configuration"])
+    print(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
