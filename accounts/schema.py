@@ -44,7 +44,7 @@ class JWTBearerAndOAuth2Scheme(OpenApiAuthenticationExtension):
     Either one is enough (OR), hence two requirement objects.
     """
 
-    target_class = "rest_framework_simplejwt.authentication.JWTAuthentication"
+    target_class = "accounts.authentication.JWTAuthentication"
     name = ["jwtAuth", "oauth2"]
     priority = 1  # over drf-spectacular's own bearer-only extension
 

@@ -23,6 +23,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler
 
+from devlab import dbpool
+
 logger = logging.getLogger("devlab.errors")
 
 RETRY_AFTER_SECONDS = 5
@@ -130,6 +132,8 @@ class ApiErrorMiddleware:
                 return None
             return JsonResponse({"detail": str(refused.detail)}, status=refused.status_code)
         unavailable = isinstance(exception, UNAVAILABLE_ERRORS)
+        if isinstance(exception, OperationalError | InterfaceError):
+            dbpool.check_pools()
         if unavailable:
             logger.error(
                 "backing service unavailable on %s %s: %s.%s",

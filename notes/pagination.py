@@ -22,25 +22,28 @@ class NoteCursorPagination(CreatedAtCursorPagination):
     """
 
     def paginate_queryset(self, queryset, request, view=None):
+        def fetch(ordering, after, limit):
+            rows = queryset.order_by(*ordering)
+            if after is not None:
+                rows = rows.filter(*after_position(ordering, after))
+            return list(rows[:limit])
+
+        return self.paginate_rows(request, view, fetch)
+
+    def paginate_rows(self, request, view, fetch):
+        """One page from ``fetch(ordering, after, limit)``: up to ``limit`` rows (``values()``
+        dicts) in ``ordering``, strictly after the ``(time, id)`` position ``after`` (None: from
+        the start). The list's fast path passes a precompiled query (``notes.selectors``)."""
         self.request = request
         self.page_size = self.get_page_size(request)
         self.base_url = request.build_absolute_uri()
-        self.ordering = self.get_ordering(request, queryset, view)
+        self.ordering = self.get_ordering(request, None, view)
         self.cursor = self.decode_cursor(request)
         reverse, position = (self.cursor.reverse, self.cursor.position) if self.cursor else (False, None)
 
-        field, descending = self.ordering[0].lstrip("-"), self.ordering[0].startswith("-")
         ordering = self.ordering if not reverse else tuple(_flip(term) for term in self.ordering)
-        queryset = queryset.order_by(*ordering)
-        if position is not None:
-            time, pk = self._parse_position(position)
-            after = "lt" if descending != reverse else "gt"
-            queryset = queryset.filter(
-                Q(**{f"{field}__{after}e": time}),
-                Q(**{f"{field}__{after}": time}) | Q(**{f"pk__{after}": pk}),
-            )
-
-        rows = list(queryset[: self.page_size + 1])
+        after = self._parse_position(position) if position is not None else None
+        rows = fetch(ordering, after, self.page_size + 1)
         more, self.page = len(rows) > self.page_size, rows[: self.page_size]
         if reverse:
             self.page.reverse()
@@ -74,6 +77,15 @@ class NoteCursorPagination(CreatedAtCursorPagination):
         except ValueError:
             raise NotFound(self.invalid_cursor_message) from None
         return parsed, int(pk)
+
+
+def after_position(ordering: tuple[str, str], after: tuple) -> tuple[Q, Q]:
+    """The conditions "strictly after ``(time, id)``" in ``ordering``, e.g. for ``-created_at``:
+    ``created_at <= t AND (created_at < t OR id < i)``, a range scan of the owner's index."""
+    field, descending = ordering[0].lstrip("-"), ordering[0].startswith("-")
+    op = "lt" if descending else "gt"
+    time, pk = after
+    return Q(**{f"{field}__{op}e": time}), Q(**{f"{field}__{op}": time}) | Q(**{f"pk__{op}": pk})
 
 
 def _flip(term: str) -> str:

@@ -53,9 +53,10 @@ def test_database_cache_is_the_default_cache(settings):
     assert settings.CACHES["default"]["BACKEND"] == "devlab.cache.DatabaseCache"
 
 
-def test_connections_are_persistent_with_health_checks(settings):
-    assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 60
-    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+def test_sqlite_connections_are_persistent_with_health_checks():
+    database = _setting("DATABASES", DEBUG="True", DATABASE_URL="sqlite:////tmp/devlab-settings-test.sqlite3")
+    assert "'CONN_MAX_AGE': 60" in database
+    assert "'CONN_HEALTH_CHECKS': True" in database
 
 
 def test_database_cache_keeps_enough_entries_that_lockouts_are_not_culled(settings):
@@ -84,3 +85,24 @@ def test_email_url_configures_smtp():
     assert _setting("EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "EMAIL_HOST_USER", **env) == (
         "mail.example.com 587 True mailer"
     )
+
+
+def test_a_redis_cache_url_selects_the_redis_cache_with_one_client_and_a_counter():
+    backend = _setting("CACHES", DEBUG="True", CACHE_URL="redis://127.0.0.1:6379/0")
+    assert "'BACKEND': 'devlab.cache.RedisCache'" in backend
+
+
+def test_postgresql_uses_djangos_connection_pool_without_per_request_health_checks():
+    database = _setting("DATABASES", DEBUG="True", DATABASE_URL="postgres://devlab@db:5432/devlab")
+    assert "'pool': {'min_size': 1, 'max_size': 4, 'timeout': 5}" in database
+    assert "'CONN_HEALTH_CHECKS': False" in database
+    assert "'CONN_MAX_AGE': 0" in database
+
+
+def test_the_pool_can_be_turned_off_for_a_persistent_health_checked_connection():
+    database = _setting(
+        "DATABASES", DEBUG="True", DATABASE_URL="postgres://devlab@db:5432/devlab", DATABASE_POOL="False"
+    )
+    assert "'pool'" not in database
+    assert "'CONN_MAX_AGE': 60" in database
+    assert "'CONN_HEALTH_CHECKS': True" in database

@@ -11,11 +11,10 @@ import pytest
 UNREACHABLE_REDIS = "redis://127.0.0.1:9/0"
 
 
-@pytest.fixture
-def redis_down(settings):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": UNREACHABLE_REDIS}
-    }
+@pytest.fixture(params=["devlab.cache.RedisCache", "django.core.cache.backends.redis.RedisCache"])
+def redis_down(settings, request):
+    """DevLab's Redis cache (what ``CACHE_URL=redis://`` selects), and Django's own."""
+    settings.CACHES = {"default": {"BACKEND": request.param, "LOCATION": UNREACHABLE_REDIS}}
 
 
 @pytest.mark.django_db
