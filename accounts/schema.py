@@ -1,38 +1,14 @@
-"""OpenAPI pieces of the accounts endpoints: error bodies and the schemes behind Swagger's Authorize.
+"""OpenAPI pieces of the accounts endpoints: the schemes behind Swagger's Authorize, bodies on DELETE.
 
 Imported by ``accounts.views``, which registers the authentication extension
-before the schema is generated.
+before the schema is generated. The error responses are ``api.schema``'s.
 """
 
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import serializers
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
-
-#: ``{"detail": "..."}``: every error that is not about fields.
-DETAIL = inline_serializer("ErrorDetail", {"detail": serializers.CharField()})
-
-#: DRF's validation errors: ``{"field": ["message", ...]}``, or ``{"detail": "..."}`` for an unparsable body.
-_field_errors = {
-    "type": "object",
-    "additionalProperties": {
-        "oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}],
-    },
-    "example": {"field": ["This field is required."]},
-}
-
-BAD_REQUEST = OpenApiResponse(_field_errors, description="Field errors.")
-UNAUTHORIZED = OpenApiResponse(
-    DETAIL, description="Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)."
-)
-FORBIDDEN = OpenApiResponse(DETAIL, description="Not an admin (recorded as access_denied).")
-THROTTLED = OpenApiResponse(
-    DETAIL,
-    description="Too many requests; `Retry-After` says how many seconds to wait.",
-)
 
 
 class JWTBearerAndOAuth2Scheme(OpenApiAuthenticationExtension):

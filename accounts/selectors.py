@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db import router
 
-from devlab.queries import compiled
+from api.queries import compiled
 
 
 def user_by_id(user_id) -> object | None:

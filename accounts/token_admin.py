@@ -16,10 +16,20 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 
 class _SuperuserReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable by active superusers only; nobody adds, changes or deletes."""
+    """Viewable by active superusers only; nobody adds, changes or deletes.
+
+    ``fields`` are both the detail page and the list's columns, all read-only.
+    """
 
     actions = None
     list_per_page = 50
+    search_help_text = _("A username (or part of one) or an exact jti.")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def get_list_display(self, request):
+        return self.fields
 
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
@@ -48,11 +58,8 @@ for model in (OutstandingToken, BlacklistedToken):
 class OutstandingTokenAdmin(_SuperuserReadOnlyAdmin):
     # ``token`` is left out on purpose: no form, list or search ever touches it.
     fields = ("user", "jti", "created_at", "expires_at", "blacklisted")
-    readonly_fields = fields
-    list_display = fields
     list_select_related = ("user",)
     search_fields = ("user__username", "=jti")
-    search_help_text = _("A username (or part of one) or an exact jti.")
     ordering = ("-created_at",)
 
     def get_queryset(self, request):
@@ -67,11 +74,8 @@ class OutstandingTokenAdmin(_SuperuserReadOnlyAdmin):
 @admin.register(BlacklistedToken)
 class BlacklistedTokenAdmin(_SuperuserReadOnlyAdmin):
     fields = ("user", "jti", "created_at", "expires_at", "blacklisted_at")
-    readonly_fields = fields
-    list_display = fields
     list_select_related = ("token__user",)
     search_fields = ("token__user__username", "=token__jti")
-    search_help_text = _("A username (or part of one) or an exact jti.")
     ordering = ("-blacklisted_at",)
 
     @admin.display(ordering="token__user", description=_("user"))

@@ -1,26 +1,19 @@
 """Accounts endpoints under /api/auth/: HTTP in and out, decisions in accounts.services."""
 
-import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import SuspiciousOperation
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from django_filters import CharFilter, TypedChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
-    OpenApiParameter,
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
     inline_serializer,
 )
@@ -31,15 +24,15 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.serializers import as_serializer_error
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from accounts import lockout, mfa, services
+from accounts.filters import UserAdminFilter
 from accounts.login import login_throttled
 from accounts.models import User
 from accounts.permissions import AdminOnlyMixin
-from accounts.schema import BAD_REQUEST, DETAIL, FORBIDDEN, THROTTLED, UNAUTHORIZED, BodyOnDeleteSchema
+from accounts.schema import BodyOnDeleteSchema
 from accounts.serializers import (
     LoginSecondFactorSerializer,
     LoginSerializer,
@@ -58,23 +51,21 @@ from accounts.serializers import (
     TotpEnrollmentSerializer,
     UserSerializer,
 )
+from accounts.throttling import PasswordResetEmailThrottle
 from accounts.tokens import access_token_seconds
-from devlab.filters import FilterSet
-from devlab.pagination import CreatedAtCursorPagination
-from devlab.parsers import JSONParser
-from devlab.throttling import AnonRateThrottle, FixedWindowThrottle, ScopedRateThrottle, UserRateThrottle
-
-RETRY_AFTER = OpenApiParameter(
-    "Retry-After",
-    int,
-    OpenApiParameter.HEADER,
-    response=[429],
-    description="Seconds to wait before trying again.",
+from api.exceptions import Conflict
+from api.parsers import JSONParser
+from api.schema import (
+    BAD_CURSOR,
+    BAD_REQUEST,
+    NOT_ADMIN,
+    RETRY_AFTER,
+    THROTTLED,
+    UNAUTHORIZED,
+    detail_error,
+    field_errors,
 )
-
-
-def _field_errors(exc: DjangoValidationError) -> exceptions.ValidationError:
-    return exceptions.ValidationError(as_serializer_error(exc))
+from api.throttling import AnonRateThrottle, ScopedRateThrottle, UserRateThrottle
 
 
 class _AnonymousEndpoint(GenericAPIView):
@@ -107,10 +98,7 @@ class SignupView(_AnonymousEndpoint):
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            user = services.user_signup(**serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _field_errors(exc) from exc
+        user = services.user_signup(**serializer.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -119,7 +107,7 @@ def _attempted_username(request) -> str:
     try:
         username = request.data.get("username", "")
     except (exceptions.ParseError, exceptions.UnsupportedMediaType, SuspiciousOperation, AttributeError):
-        return ""  # SuspiciousOperation: Django refused the body (too many fields), devlab.errors.client_error
+        return ""  # SuspiciousOperation: Django refused the body (too many fields), api.exceptions.client_error
     return username.replace("\x00", "")[:150] if isinstance(username, str) else ""
 
 
@@ -207,7 +195,7 @@ class LoginSecondFactorView(_AnonymousEndpoint):
         responses={
             200: TokenPairSerializer,
             400: BAD_REQUEST,
-            401: OpenApiResponse(DETAIL, description="Wrong, replayed or used code, or a bad or expired mfa_token."),
+            401: detail_error("Wrong, replayed or used code, or a bad or expired mfa_token."),
             429: THROTTLED,
         },
         parameters=[RETRY_AFTER],
@@ -248,7 +236,7 @@ class TotpView(GenericAPIView):
         responses={
             201: TotpEnrollmentSerializer,
             401: UNAUTHORIZED,
-            409: OpenApiResponse(DETAIL, description="Two-factor login is already on."),
+            409: detail_error("Two-factor login is already on."),
             429: THROTTLED,
         },
     )
@@ -266,7 +254,7 @@ class TotpView(GenericAPIView):
         request=MfaDisableSerializer,
         responses={
             204: None,
-            400: OpenApiResponse(BAD_REQUEST.response, description="Wrong password."),
+            400: field_errors("Wrong password."),
             401: UNAUTHORIZED,
             429: THROTTLED,
         },
@@ -296,7 +284,7 @@ class TotpConfirmView(GenericAPIView):
         description="Answers the ten single-use recovery codes, shown only this once.",
         responses={
             200: RecoveryCodesSerializer,
-            400: OpenApiResponse(BAD_REQUEST.response, description="Wrong code, or no enrollment started."),
+            400: field_errors("Wrong code, or no enrollment started."),
             401: UNAUTHORIZED,
             429: THROTTLED,
         },
@@ -348,10 +336,7 @@ class LogoutView(GenericAPIView):
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.user_logout(user=request.user, refresh=serializer.validated_data["refresh"])
-        except DjangoValidationError as exc:
-            raise _field_errors(exc) from exc
+        services.user_logout(user=request.user, refresh=serializer.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -391,10 +376,7 @@ class MeView(GenericAPIView):
         serializer.is_valid(raise_exception=True)
         user = request.user
         if "email" in serializer.validated_data:
-            try:
-                user = services.user_update_profile(user=user, email=serializer.validated_data["email"])
-            except DjangoValidationError as exc:
-                raise _field_errors(exc) from exc
+            user = services.user_update_profile(user=user, email=serializer.validated_data["email"])
         return Response(UserSerializer(user).data)
 
 
@@ -414,7 +396,7 @@ class PasswordChangeView(GenericAPIView):
         summary="Change your password",
         responses={
             204: None,
-            400: OpenApiResponse(BAD_REQUEST.response, description="Wrong old password or weak new one."),
+            400: field_errors("Wrong old password or weak new one."),
             401: UNAUTHORIZED,
             429: THROTTLED,
         },
@@ -444,20 +426,6 @@ class PasswordChangeView(GenericAPIView):
     def throttled(self, request, wait):
         login_throttled(request=request._request, username=request.user.get_username(), reason="rate")
         super().throttled(request, wait)
-
-
-class PasswordResetEmailThrottle(FixedWindowThrottle):
-    """``THROTTLE_PASSWORD_RESET_EMAIL`` per address asked for, from any IP: nobody can mail-bomb a user."""
-
-    scope = "password_reset_email"
-
-    def get_cache_key(self, request, view):
-        email = request.data.get("email") if hasattr(request.data, "get") else None
-        if not isinstance(email, str) or not email.strip():
-            return None  # the serializer answers 400
-        # Hashed: the cache holds no address, and any address makes a valid key.
-        ident = hashlib.sha256(email.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()
-        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 def _reset_url_template(request) -> str:
@@ -508,9 +476,7 @@ class PasswordResetConfirmView(_AnonymousEndpoint):
         summary="Set a new password with a reset link",
         responses={
             204: None,
-            400: OpenApiResponse(
-                BAD_REQUEST.response, description="Invalid, used or expired link, or a weak new password."
-            ),
+            400: field_errors("Invalid, used or expired link, or a weak new password."),
             429: THROTTLED,
         },
         parameters=[RETRY_AFTER],
@@ -518,38 +484,8 @@ class PasswordResetConfirmView(_AnonymousEndpoint):
     def post(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            services.password_reset_confirm(**serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _field_errors(exc) from exc
+        services.password_reset_confirm(**serializer.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("The request conflicts with the user's current state.")
-    default_code = "conflict"
-
-
-@extend_schema_field(OpenApiTypes.BOOL)
-class BooleanFilter(TypedChoiceFilter):
-    """``true`` or ``false``, nothing else: django-filter's own BooleanFilter ignores any other
-    value (``?is_admin=null`` listed everyone; found by schemathesis)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", **kwargs)
-
-
-class UserAdminFilter(FilterSet):
-    search = CharFilter(method="filter_search", help_text="Substring of username or email, case-insensitive.")
-    is_admin = BooleanFilter(field_name="is_staff", help_text="Only admins (true) or only non-admins (false).")
-
-    class Meta:
-        model = User
-        fields = ["search", "is_admin"]
-
-    def filter_search(self, queryset, name, value):
-        return queryset.filter(Q(username__icontains=value) | Q(email__icontains=value))
 
 
 def _rights_change_responses(conflict: str) -> dict:
@@ -557,18 +493,11 @@ def _rights_change_responses(conflict: str) -> dict:
     return {
         200: UserSerializer,
         401: UNAUTHORIZED,
-        403: OpenApiResponse(
-            FORBIDDEN.response,
-            description="Not an admin, or the user is a superuser and you are not one.",
-        ),
-        404: OpenApiResponse(DETAIL, description="No such user"),
-        409: OpenApiResponse(DETAIL, description=conflict),
+        403: detail_error("Not an admin, or the user is a superuser and you are not one."),
+        404: detail_error("No such user"),
+        409: detail_error(conflict),
         429: THROTTLED,
     }
-
-
-class UserAdminPagination(CreatedAtCursorPagination):
-    ordering = "-date_joined"
 
 
 @extend_schema_view(
@@ -576,10 +505,10 @@ class UserAdminPagination(CreatedAtCursorPagination):
         summary="List users (admins only)",
         responses={
             200: UserSerializer,
-            400: OpenApiResponse(BAD_REQUEST.response, description="A filter or `page_size` that does not parse."),
+            400: field_errors("A filter or `page_size` that does not parse."),
             401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            404: OpenApiResponse(DETAIL, description="A `cursor` that this API did not issue."),
+            403: NOT_ADMIN,
+            404: BAD_CURSOR,
             429: THROTTLED,
         },
     ),
@@ -591,7 +520,7 @@ class UserAdminViewSet(AdminOnlyMixin, viewsets.GenericViewSet, mixins.ListModel
     serializer_class = UserSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = UserAdminFilter
-    pagination_class = UserAdminPagination
+    ordering = ("-date_joined", "-id")  # the keyset paginator's order
 
     def _change(self, service, request):
         user = self.get_object()

@@ -7,8 +7,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
+from api.filters import FilterSet
 from audit.models import Action, AuditEntry
-from devlab.filters import FilterSet
 
 _BIGINT_MAX = 2**63 - 1
 

@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from api.jsontime import utc_iso
 from devlab.http import USER_AGENT_MAX_LENGTH
-from devlab.jsontime import utc_iso
 
 ACTOR_USERNAME_MAX_LENGTH = 150
 DETAIL_MAX_LENGTH = 512

@@ -6,22 +6,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-    inline_serializer,
-)
-from rest_framework import generics, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from accounts.permissions import AdminOnlyMixin
+from api.negotiation import ErrorsAsJsonNegotiation
+from api.schema import BAD_CURSOR, NOT_ADMIN, THROTTLED, UNAUTHORIZED, detail_error, query_errors
 from audit import export, merkle
 from audit.checkpoints import (
     TreeError,
@@ -45,34 +41,11 @@ from audit.serializers import (
 )
 from audit.services import VerifyResult, audit_verify
 from audit.verify_jobs import verify_job_get, verify_job_start
-from devlab.pagination import CreatedAtCursorPagination
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl; charset=utf-8"}
 
-_detail = inline_serializer("AuditErrorDetail", {"detail": serializers.CharField()})
-UNAUTHORIZED = OpenApiResponse(_detail, description="Missing, invalid or expired credentials.")
-FORBIDDEN = OpenApiResponse(_detail, description="Not an admin (recorded as access_denied).")
-NOT_FOUND = OpenApiResponse(_detail, description="No such entry.")
-BAD_CURSOR = OpenApiResponse(_detail, description="A `cursor` that this API did not issue.")
-THROTTLED = OpenApiResponse(_detail, description="Too many requests; `Retry-After` says how many seconds to wait.")
-BAD_FILTER = OpenApiResponse(
-    {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-    description='A filter value that does not parse, e.g. `{"since": ["Enter a valid date/time."]}`.',
-)
-
-
-class AuditCursorPagination(CreatedAtCursorPagination):
-    """Newest first; id breaks ties between equal times (an index covers both)."""
-
-    ordering = ("-created_at", "-id")
-
-
-class ErrorsAsJsonNegotiation(DefaultContentNegotiation):
-    """The export's ``?format=`` names the file type, not a renderer; errors are JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        renderer = renderers[0]
-        return renderer, renderer.media_type
+NOT_FOUND = detail_error("No such entry.")
+BAD_FILTER = query_errors('A filter value that does not parse, e.g. `{"since": ["Enter a valid date/time."]}`.')
 
 
 @extend_schema_view(
@@ -83,7 +56,7 @@ class ErrorsAsJsonNegotiation(DefaultContentNegotiation):
             200: AuditEntrySerializer(many=True),
             400: BAD_FILTER,
             401: UNAUTHORIZED,
-            403: FORBIDDEN,
+            403: NOT_ADMIN,
             404: BAD_CURSOR,
             429: THROTTLED,
         },
@@ -91,7 +64,7 @@ class ErrorsAsJsonNegotiation(DefaultContentNegotiation):
     retrieve=extend_schema(
         summary="One audit entry",
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The entry's id.")],
-        responses={200: AuditEntrySerializer, 401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND, 429: THROTTLED},
+        responses={200: AuditEntrySerializer, 401: UNAUTHORIZED, 403: NOT_ADMIN, 404: NOT_FOUND, 429: THROTTLED},
     ),
 )
 class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
@@ -99,7 +72,7 @@ class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = AuditEntry.objects.all()
     serializer_class = AuditEntrySerializer
-    pagination_class = AuditCursorPagination
+    ordering = ("-created_at", "-id")  # the keyset paginator's order: an index covers both
     filter_backends = [DjangoFilterBackend]
     filterset_class = AuditEntryFilter
     lookup_value_regex = "[0-9]+"
@@ -129,7 +102,7 @@ class AuditEntryViewSet(AdminOnlyMixin, viewsets.ReadOnlyModelViewSet):
             (200, "application/jsonl"): OpenApiResponse(OpenApiTypes.STR, description="One JSON entry a line."),
             400: BAD_FILTER,
             401: UNAUTHORIZED,
-            403: FORBIDDEN,
+            403: NOT_ADMIN,
             429: THROTTLED,
         },
     )
@@ -162,7 +135,7 @@ class AuditVerifyView(AdminOnlyMixin, APIView):
             '"first_bad_id": id, "reason": "..."}` naming the first entry that was changed, inserted, '
             "or whose predecessor was deleted. Reads the whole table: seconds per million rows."
         ),
-        responses={200: VerifyResultSerializer, 401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED},
+        responses={200: VerifyResultSerializer, 401: UNAUTHORIZED, 403: NOT_ADMIN, 429: THROTTLED},
     )
     def get(self, request):
         return Response(VerifyResultSerializer(audit_verify()).data)
@@ -171,28 +144,19 @@ class AuditVerifyView(AdminOnlyMixin, APIView):
 # ---------------------------------------------------------------- signed checkpoints (AUDIT.md 10)
 
 TEXT_PLAIN = "text/plain; charset=utf-8"
-NO_CHECKPOINT = OpenApiResponse(_detail, description="No checkpoint has been signed yet.")
-BAD_PROOF_QUERY = OpenApiResponse(
-    {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-    description="A parameter that is missing or not a whole number of at least 1.",
+NO_CHECKPOINT = detail_error("No checkpoint has been signed yet.")
+BAD_PROOF_QUERY = query_errors("A parameter that is missing or not a whole number of at least 1.")
+NO_PROOF = detail_error(
+    "No such proof: a tree size no checkpoint covers yet, an entry outside that tree, or first larger than second."
 )
-NO_PROOF = OpenApiResponse(
-    _detail,
-    description="No such proof: a tree size no checkpoint covers yet, an entry outside that tree, "
-    "or first larger than second.",
-)
-
-
-class CheckpointCursorPagination(AuditCursorPagination):
-    ordering = ("-tree_size", "-id")
 
 
 class CheckpointListView(AdminOnlyMixin, generics.ListAPIView):
     """Every signed checkpoint, newest (largest) first."""
 
     serializer_class = CheckpointSerializer
-    pagination_class = CheckpointCursorPagination
     queryset = Checkpoint.objects.all()
+    ordering = ("-tree_size", "-id")  # the keyset paginator's order
 
     @extend_schema(
         summary="List signed checkpoints, newest first",
@@ -200,7 +164,7 @@ class CheckpointListView(AdminOnlyMixin, generics.ListAPIView):
             200: CheckpointSerializer(many=True),
             400: BAD_FILTER,
             401: UNAUTHORIZED,
-            403: FORBIDDEN,
+            403: NOT_ADMIN,
             404: BAD_CURSOR,
             429: THROTTLED,
         },
@@ -209,104 +173,106 @@ class CheckpointListView(AdminOnlyMixin, generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class _PlainTextView(AdminOnlyMixin, APIView):
-    """Answers text/plain on success; errors stay JSON whatever the Accept header."""
+class _CheckpointTextView(AdminOnlyMixin, APIView):
+    """Answers ``text()`` as text/plain, or 404 before the first checkpoint; errors stay JSON."""
 
     renderer_classes = [JSONRenderer]
     content_negotiation_class = ErrorsAsJsonNegotiation
 
+    def text(self) -> str | None:
+        raise NotImplementedError
 
-class LatestCheckpointView(_PlainTextView):
-    @extend_schema(
-        summary="The latest signed checkpoint",
-        description="The C2SP signed note (tlog-checkpoint body, a blank line, the Ed25519 signature line).",
-        responses={
-            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The signed note."),
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            404: NO_CHECKPOINT,
-            429: THROTTLED,
-        },
-    )
     def get(self, request):
+        text = self.text()
+        if text is None:
+            raise NotFound(_("No checkpoint has been signed yet."))
+        return HttpResponse(text, content_type=TEXT_PLAIN)
+
+
+def _text_responses(description: str) -> dict:
+    return {
+        (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description=description),
+        401: UNAUTHORIZED,
+        403: NOT_ADMIN,
+        404: NO_CHECKPOINT,
+        429: THROTTLED,
+    }
+
+
+@extend_schema(
+    summary="The latest signed checkpoint",
+    description="The C2SP signed note (tlog-checkpoint body, a blank line, the Ed25519 signature line).",
+    responses=_text_responses("The signed note."),
+)
+class LatestCheckpointView(_CheckpointTextView):
+    def text(self) -> str | None:
         checkpoint = latest_checkpoint()
-        if checkpoint is None:
-            raise NotFound(_("No checkpoint has been signed yet."))
-        return HttpResponse(checkpoint.note, content_type=TEXT_PLAIN)
+        return checkpoint.note if checkpoint is not None else None
 
 
-class VerifierKeyView(_PlainTextView):
-    @extend_schema(
-        summary="The checkpoints' verifier key",
-        description=(
-            "`<origin>+<key id>+<base64 key>`: the trusted keys of AUDIT_CHECKPOINT_VERIFIER_KEYS, one a line, "
-            "or else the key of the first checkpoint. Auditors should get it from a second channel too."
-        ),
-        responses={
-            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="Verifier keys, one a line."),
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            404: NO_CHECKPOINT,
-            429: THROTTLED,
-        },
-    )
-    def get(self, request):
+@extend_schema(
+    summary="The checkpoints' verifier key",
+    description=(
+        "`<origin>+<key id>+<base64 key>`: the trusted keys of AUDIT_CHECKPOINT_VERIFIER_KEYS, one a line, "
+        "or else the key of the first checkpoint. Auditors should get it from a second channel too."
+    ),
+    responses=_text_responses("Verifier keys, one a line."),
+)
+class VerifierKeyView(_CheckpointTextView):
+    def text(self) -> str | None:
         keys = sorted(trusted_verifier_keys())
-        if not keys:
-            raise NotFound(_("No checkpoint has been signed yet."))
-        return HttpResponse("".join(f"{key}\n" for key in keys), content_type=TEXT_PLAIN)
+        return "".join(f"{key}\n" for key in keys) if keys else None
 
 
-class InclusionProofView(AdminOnlyMixin, APIView):
-    @extend_schema(
-        summary="Inclusion proof of an entry",
-        description="RFC 9162 2.1.3: the audit path of entry `id` in the tree of the first `tree_size` entries.",
-        parameters=[InclusionQuerySerializer],
-        responses={
-            200: InclusionProofSerializer,
-            400: BAD_PROOF_QUERY,
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            404: NO_PROOF,
-            429: THROTTLED,
-        },
-    )
+class _ProofView(AdminOnlyMixin, APIView):
+    """Validates the query with ``query_serializer_class`` and answers ``prove(**query)`` as
+    ``proof_serializer_class``; a proof that no checkpoint covers is a 404. ``_proof_view`` sets
+    both and the schema; the subclass's docstring is the endpoint's description."""
+
+    query_serializer_class: type[Serializer]
+    proof_serializer_class: type[Serializer]
+
+    def prove(self, **query) -> dict:
+        raise NotImplementedError
+
     def get(self, request):
-        query = InclusionQuerySerializer(data=request.query_params)
+        query = self.query_serializer_class(data=request.query_params)
         query.is_valid(raise_exception=True)
-        entry_id, tree_size = query.validated_data["id"], query.validated_data["tree_size"]
         try:
-            index, proof = inclusion_proof(entry_id, tree_size)
+            proof = self.prove(**query.validated_data)
         except TreeError as error:
             raise NotFound(str(error)) from error
-        data = {"leaf_index": index, "tree_size": tree_size, "proof": [merkle.b64(p) for p in proof]}
-        return Response(InclusionProofSerializer(data).data)
+        return Response(self.proof_serializer_class(proof).data)
 
 
-class ConsistencyProofView(AdminOnlyMixin, APIView):
-    @extend_schema(
-        summary="Consistency proof between two tree sizes",
-        description="RFC 9162 2.1.4: proves the tree of `first` entries a prefix of the tree of `second`.",
-        parameters=[ConsistencyQuerySerializer],
-        responses={
-            200: ConsistencyProofSerializer,
-            400: BAD_PROOF_QUERY,
-            401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            404: NO_PROOF,
-            429: THROTTLED,
-        },
-    )
-    def get(self, request):
-        query = ConsistencyQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        first, second = query.validated_data["first"], query.validated_data["second"]
-        try:
-            proof = consistency_proof(first, second)
-        except TreeError as error:
-            raise NotFound(str(error)) from error
-        data = {"first": first, "second": second, "proof": [merkle.b64(p) for p in proof]}
-        return Response(ConsistencyProofSerializer(data).data)
+def _proof_view(summary: str, *, query: type[Serializer], proof: type[Serializer]):
+    """Gives a ``_ProofView`` its query and answer serializers and documents them."""
+
+    def configure(view: type[_ProofView]) -> type[_ProofView]:
+        view.query_serializer_class, view.proof_serializer_class = query, proof
+        responses = {200: proof, 400: BAD_PROOF_QUERY, 401: UNAUTHORIZED, 403: NOT_ADMIN, 404: NO_PROOF, 429: THROTTLED}
+        return extend_schema(summary=summary, parameters=[query], responses=responses)(view)
+
+    return configure
+
+
+@_proof_view("Inclusion proof of an entry", query=InclusionQuerySerializer, proof=InclusionProofSerializer)
+class InclusionProofView(_ProofView):
+    """RFC 9162 2.1.3: the audit path of entry `id` in the tree of the first `tree_size` entries."""
+
+    def prove(self, *, id, tree_size) -> dict:
+        index, proof = inclusion_proof(id, tree_size)
+        return {"leaf_index": index, "tree_size": tree_size, "proof": [merkle.b64(p) for p in proof]}
+
+
+@_proof_view(
+    "Consistency proof between two tree sizes", query=ConsistencyQuerySerializer, proof=ConsistencyProofSerializer
+)
+class ConsistencyProofView(_ProofView):
+    """RFC 9162 2.1.4: proves the tree of `first` entries a prefix of the tree of `second`."""
+
+    def prove(self, *, first, second) -> dict:
+        return {"first": first, "second": second, "proof": [merkle.b64(p) for p in consistency_proof(first, second)]}
 
 
 # ---------------------------------------------------------------- verification as a background job
@@ -332,7 +298,7 @@ class AuditVerifyJobsView(AdminOnlyMixin, APIView):
             "job and its status URL (also in `Location`). A job already running is returned instead of a new one."
         ),
         request=None,
-        responses={202: VerifyJobSerializer, 401: UNAUTHORIZED, 403: FORBIDDEN, 429: THROTTLED},
+        responses={202: VerifyJobSerializer, 401: UNAUTHORIZED, 403: NOT_ADMIN, 429: THROTTLED},
     )
     def post(self, request):
         state, _started = verify_job_start()
@@ -347,8 +313,8 @@ class AuditVerifyJobView(AdminOnlyMixin, APIView):
         responses={
             200: VerifyJobSerializer,
             401: UNAUTHORIZED,
-            403: FORBIDDEN,
-            404: OpenApiResponse(_detail, description="No such job (or it expired after a day)."),
+            403: NOT_ADMIN,
+            404: detail_error("No such job (or it expired after a day)."),
             429: THROTTLED,
         },
     )

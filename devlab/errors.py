@@ -1,10 +1,8 @@
 """JSON errors under /api/, whatever DEBUG is.
 
-DRF renders the errors it knows (validation, 401, 403, 404, 405, 415, 429).
-``client_error`` maps what a hostile request makes Django raise while it reads
-the body or query string (``RequestDataTooBig`` 413, ``TooManyFieldsSent`` and
-``TooManyFilesSent`` 400, any other ``SuspiciousOperation`` 400), which DRF
-does not know and Django would answer with an HTML 400 page, or here a 500.
+DRF renders the errors it knows (validation, 401, 403, 404, 405, 415, 429),
+and through ``api.exception_handlers`` Django's ``ValidationError`` and its
+refusals of a hostile body or query string (``api.exceptions.client_error``).
 ``ApiErrorMiddleware`` covers the rest: bodies over the size limit (413),
 unknown paths (Django's own 404 page), unhandled exceptions (500, logged with
 the traceback, never sent) and an unreachable database or shared cache (503).
@@ -13,16 +11,14 @@ the traceback, never sent) and an unreachable database or shared cache (503).
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from rest_framework import exceptions, status
-from rest_framework.views import exception_handler
 
+from api.exceptions import client_error
 from devlab import dbpool
 
 logger = logging.getLogger("devlab.errors")
@@ -35,34 +31,6 @@ API_PREFIX = "/api/"
 # holds the throttle and lockout counters every API request reads; without
 # them requests are refused, never let through uncounted.
 UNAVAILABLE_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
-
-
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = _lazy("Request body too large.")
-    default_code = "request_too_large"
-
-
-def client_error(exc: Exception) -> exceptions.APIException | None:
-    """The client error a request that Django refused to read is, or None for any other exception.
-
-    The one place where Django's refusals of a hostile body or query string
-    (SuspiciousOperation subclasses) become DRF errors, for views and middleware alike.
-    """
-    if isinstance(exc, RequestDataTooBig):
-        return RequestTooLarge()
-    if isinstance(exc, TooManyFieldsSent):
-        return exceptions.ParseError(_lazy("Too many fields in the request."))
-    if isinstance(exc, TooManyFilesSent):
-        return exceptions.ParseError(_lazy("Too many files in the request."))
-    if isinstance(exc, SuspiciousOperation):
-        return exceptions.ParseError(_lazy("Bad request."))
-    return None
-
-
-def api_exception_handler(exc, context):
-    """DRF's handler, knowing Django's refusals too; other exceptions are re-raised to the middleware."""
-    return exception_handler(client_error(exc) or exc, context)
 
 
 def _status_detail(status: int) -> str:

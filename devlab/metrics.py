@@ -117,7 +117,7 @@ def audit_row_committed(action: str, asked: float, locked: float) -> None:
 
 
 def count_throttled(scope: str | None) -> None:
-    """Called by ``devlab.throttling`` for a request over its rate."""
+    """Called by ``api.throttling`` for a request over its rate."""
     THROTTLED.labels(scope or "other").inc()
 
 

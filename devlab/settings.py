@@ -254,15 +254,15 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "devlab.parsers.JSONParser",  # refuses duplicate keys and too deep nesting (400)
+        "api.parsers.JSONParser",  # refuses duplicate keys and too deep nesting (400)
         "rest_framework.parsers.FormParser",
-        "devlab.parsers.MultiPartParser",  # refuses parts that name no field
+        "api.parsers.MultiPartParser",  # refuses parts that name no field
     ],
-    "DEFAULT_PAGINATION_CLASS": "devlab.pagination.CreatedAtCursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.KeysetPagination",
     "PAGE_SIZE": API_PAGE_SIZE,
     "DEFAULT_THROTTLE_CLASSES": [
-        "devlab.throttling.AnonRateThrottle",
-        "devlab.throttling.UserRateThrottle",
+        "api.throttling.AnonRateThrottle",
+        "api.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="60/min"),
@@ -272,7 +272,7 @@ REST_FRAMEWORK = {
         "password_reset": env.str("THROTTLE_PASSWORD_RESET", default="10/hour"),
         "password_reset_email": env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
     },
-    "EXCEPTION_HANDLER": "devlab.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "api.exception_handlers.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
 
-from devlab.filters import FilterSet
+from api.filters import FilterSet
 from notes.models import Note
 
 #: Longer needles are refused (400): the query string must fit the server's request line

@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 from django.db import connections, router
 
-from devlab.queries import compiled
+from api.pagination import after_position
+from api.queries import compiled
 from notes.models import Note
-from notes.pagination import after_position
 
 _ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # stands for the position while the shape is compiled
 
@@ -25,7 +25,7 @@ def note_page(
     when it is not None.
 
     The same query as the ORM's ``filter(...).order_by(...).values(...)[:limit]``, compiled once per
-    shape (``devlab.queries``): a list request then costs one statement and almost no ORM work.
+    shape (``api.queries``): a list request then costs one statement and almost no ORM work.
     """
     alias = router.db_for_read(Note)
 

@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from devlab.jsontime import utc_iso
+from api.jsontime import utc_iso
 from notes.models import TEXT_MAX_LENGTH, Note
 
 #: The fields of a note's JSON, in order: ``NoteSerializer``'s and ``note_document``'s alike.

@@ -2,50 +2,30 @@
 
 from django.http import Http404
 from django_filters.utils import translate_validation
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_view,
-    inline_serializer,
-)
-from rest_framework import exceptions, serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, viewsets
 from rest_framework.permissions import IsAuthenticated
 
-from devlab.filters import FilterBackend
+from api.filters import FilterBackend
+from api.pagination import KeysetPagination
+from api.schema import BAD_CURSOR, THROTTLED, UNAUTHORIZED, detail_error, field_errors
 from notes import selectors, services
 from notes.filters import SEARCH_MAX_LENGTH, NoteFilter, NoteOrderingFilter
 from notes.models import Note
-from notes.pagination import NoteCursorPagination
 from notes.permissions import IsOwner
 from notes.serializers import NOTE_FIELDS, NoteSerializer, note_document
 
-_detail = inline_serializer("NotesErrorDetail", {"detail": serializers.CharField()})
-#: DRF's validation errors, ``{"field": ["message", ...]}``, or ``{"detail": "..."}`` for a body that does not parse.
-_field_errors = {
-    "type": "object",
-    "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "string"}]},
-}
-INVALID_NOTE = OpenApiResponse(
-    {**_field_errors, "example": {"text": ["This field may not be blank."]}},
-    description=(
-        "Field errors: `text` missing, blank after stripping, over 10,000 characters, or containing NUL, "
-        "another control character (other than tab, line feed, carriage return) or a lone surrogate."
-    ),
+INVALID_NOTE = field_errors(
+    "Field errors: `text` missing, blank after stripping, over 10,000 characters, or containing NUL, "
+    "another control character (other than tab, line feed, carriage return) or a lone surrogate.",
+    example={"text": ["This field may not be blank."]},
 )
-INVALID_QUERY = OpenApiResponse(
-    {**_field_errors, "example": {"ordering": ["Select one of: created_at, -created_at, updated_at, -updated_at."]}},
-    description=(
-        "An `ordering` that is not one of the four choices, a `search` with NUL or over 200 characters, "
-        "or a `page_size` that is not a whole number of at least 1."
-    ),
+INVALID_QUERY = field_errors(
+    "An `ordering` that is not one of the four choices, a `search` with NUL or over 200 characters, "
+    "or a `page_size` that is not a whole number of at least 1.",
+    example={"ordering": ["Select one of: created_at, -created_at, updated_at, -updated_at."]},
 )
-UNAUTHORIZED = OpenApiResponse(
-    _detail, description="Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)."
-)
-NOT_FOUND = OpenApiResponse(_detail, description="No such note among yours (someone else's note is a 404 too).")
-BAD_CURSOR = OpenApiResponse(_detail, description="A `cursor` that this API did not issue.")
-THROTTLED = OpenApiResponse(_detail, description="Too many requests; `Retry-After` says how many seconds to wait.")
+NOT_FOUND = detail_error("No such note among yours (someone else's note is a 404 too).")
 
 NOTE_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The note's id.")
 SEARCH = OpenApiParameter(
@@ -112,7 +92,7 @@ class NoteViewSet(viewsets.ModelViewSet):
 
     serializer_class = NoteSerializer
     permission_classes = [IsAuthenticated, IsOwner]
-    pagination_class = NoteCursorPagination
+    pagination_class = KeysetPagination
     filter_backends = [FilterBackend, NoteOrderingFilter]
     filterset_class = NoteFilter
     lookup_value_regex = "[0-9]+"
@@ -135,6 +115,7 @@ class NoteViewSet(viewsets.ModelViewSet):
             lambda ordering, after, limit: selectors.note_page(
                 owner_id=request.user.pk, fields=NOTE_FIELDS, ordering=ordering, after=after, search=search, limit=limit
             ),
+            Note,
         )
         return self.get_paginated_response([note_document(row) for row in page])
 

@@ -11,7 +11,7 @@ from django.core.cache.backends.db import DatabaseCache
 from django.db import DatabaseError, connection
 from rest_framework.test import APIClient
 
-from devlab.throttling import FixedWindowThrottle
+from api.throttling import FixedWindowThrottle
 from tests.audit.triggers import allow_test_flushes
 from tests.factories import DEFAULT_PASSWORD, AdminFactory, UserFactory
 
@@ -45,7 +45,7 @@ def _no_cache_culls_in_query_counts(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def throttle_clock(monkeypatch):
-    """Throttles count in fixed windows (devlab/throttling.py): their clock stands at
+    """Throttles count in fixed windows (api/throttling.py): their clock stands at
     the start of an hour, so no test's requests straddle a window boundary."""
     start = time.time() // 3600 * 3600
     monkeypatch.setattr(FixedWindowThrottle, "timer", lambda self: start)

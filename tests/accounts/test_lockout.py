@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts import lockout, signals
 from accounts.models import User
-from devlab.throttling import ScopedRateThrottle
+from api.throttling import ScopedRateThrottle
 from tests.accounts.helpers import capture, in_parallel, log_in
 
 pytestmark = pytest.mark.django_db

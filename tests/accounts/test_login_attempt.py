@@ -6,8 +6,8 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts import login
+from api.throttling import ScopedRateThrottle
 from audit.models import AuditEntry
-from devlab.throttling import ScopedRateThrottle
 from tests.accounts.helpers import PASSWORD_URL, log_in
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 

@@ -14,8 +14,8 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts import signals
 from accounts.models import User
+from api.throttling import ScopedRateThrottle
 from audit.models import AuditEntry
-from devlab.throttling import ScopedRateThrottle
 from tests.accounts.helpers import REFRESH_URL, capture, log_in, token_pair
 
 pytestmark = pytest.mark.django_db

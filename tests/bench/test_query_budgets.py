@@ -5,7 +5,7 @@ fails here long before it shows in a benchmark. Requests carry a real bearer
 token, so JWT authentication (one primary-key query for the user) is counted,
 and run in ``transaction=True`` tests, so that no test-transaction savepoint
 is counted. Every request also pays its throttles: one counter upsert each
-(devlab/throttling.py).
+(api/throttling.py).
 """
 
 import json

@@ -117,7 +117,7 @@ def test_login_failures_lockout_refusals_and_rate_refusals_are_counted(api_clien
     assert sample("devlab_login_failures_total") == failures + settings.LOGIN_FAILURE_LIMIT
     assert sample("devlab_login_refused_total", reason="lockout") == lockouts + 1
 
-    from devlab.throttling import ScopedRateThrottle
+    from api.throttling import ScopedRateThrottle
 
     monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "login", "1/min")
     rate = sample("devlab_login_refused_total", reason="rate")
@@ -129,7 +129,7 @@ def test_login_failures_lockout_refusals_and_rate_refusals_are_counted(api_clien
 
 
 def test_throttled_requests_are_counted_by_scope(api_client, monkeypatch):
-    from devlab.throttling import AnonRateThrottle
+    from api.throttling import AnonRateThrottle
 
     monkeypatch.setitem(AnonRateThrottle.THROTTLE_RATES, "anon", "1/min")
     before = sample("devlab_throttled_requests_total", scope="anon")

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.db.models import Q
 
+from api.pagination import after_position
 from notes import selectors
 from notes.models import Note
-from notes.pagination import after_position
 from notes.serializers import NOTE_FIELDS
 from tests.factories import NoteFactory
 

@@ -2,7 +2,7 @@
 
 The issue's budgets: GET /api/notes/ at most 3 queries, POST at most 6, whatever
 the page size. A list is the user, the throttle's counter hit (one upsert,
-devlab/throttling.py) and the page: 3. A create is the user, the throttle, the
+api/throttling.py) and the page: 3. A create is the user, the throttle, the
 insert and the audit row (chain lock on PostgreSQL, chain head, insert): 6.
 Django (since 4.2) also logs a transaction's ``BEGIN`` and ``COMMIT`` among the
 queries; they are no statements of work and are allowed on top for writes.

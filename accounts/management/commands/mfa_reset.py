@@ -6,31 +6,22 @@ recovery codes removed) and is audited as ``mfa_disabled`` with the actor
 ``cli``. They log in with the password alone and may enroll again.
 """
 
-from django.core.management.base import BaseCommand, CommandError
-
+from accounts.management.user_command import UserCommand
 from accounts.mfa import mfa_enabled, mfa_turn_off
-from accounts.models import User
 
 
-class Command(BaseCommand):
+class Command(UserCommand):
     help = "Turn USERNAME's two-factor login off (a lost authenticator); audited as mfa_disabled by cli."
 
     def add_arguments(self, parser):
-        parser.add_argument("username", help="the user's username (case-insensitive)")
+        super().add_arguments(parser)
         parser.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
 
-    def handle(self, *args, username, dry_run, **options):
-        try:
-            user = User.objects.by_username(username).get()
-        except User.DoesNotExist:
-            raise CommandError(f"No user named {username!r}.") from None
-        if dry_run:
+    def act(self, user, *, dry_run, **options):
+        if dry_run:  # said whatever the verbosity: it is all a dry run does
             state = "on" if mfa_enabled(user) else "off"
             self.stdout.write(f"{user.username}: two-factor login is {state}; nothing changed (--dry-run).")
-            return
-        was_on = mfa_turn_off(actor=None, user=user)
-        if options["verbosity"] > 0:
-            if was_on:
-                self.stdout.write(self.style.SUCCESS(f"Two-factor login of {user.username} is off."))
-            else:
-                self.stdout.write(f"{user.username} had no two-factor login; nothing changed.")
+            return None
+        if mfa_turn_off(actor=None, user=user):
+            return self.style.SUCCESS(f"Two-factor login of {user.username} is off.")
+        return f"{user.username} had no two-factor login; nothing changed."

@@ -1,4 +1,4 @@
-"""devlab.filters.FilterSet: the base of the API's query filters."""
+"""api.filters.FilterSet: the base of the API's query filters."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Request bodies that do not parse are a 400, in every format the API reads (devlab.parsers)."""
+"""Request bodies that do not parse are a 400, in every format the API reads (api.parsers)."""
 
 import pytest
 

@@ -1,9 +1,9 @@
-"""``devlab.queries``: a queryset shape compiled once, run with other values, reads as the ORM does."""
+"""``api.queries``: a queryset shape compiled once, run with other values, reads as the ORM does."""
 
 import pytest
 
 from accounts.models import User
-from devlab import queries
+from api import queries
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

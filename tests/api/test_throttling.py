@@ -5,8 +5,8 @@ from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
+from api.throttling import FixedWindowThrottle, UserRateThrottle
 from devlab.cache import count_hit
-from devlab.throttling import FixedWindowThrottle, UserRateThrottle
 from tests.notes.conftest import NOTES_URL, bearer
 
 pytestmark = pytest.mark.django_db
