@@ -1,4 +1,4 @@
-"""What the benchmarks add to the live-server harness (scripts/liveserver.py):
+"""What the benchmarks add to the live-server harness (scripts/liveserver/):
 production settings with throttles no benchmark reaches, CPU and memory
 sampling of the server's processes, and streamed downloads.
 """

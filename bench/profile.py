@@ -24,9 +24,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # python bench/profile.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.context import RESULTS_DIR
 from bench.harness import app_env
 from bench.load import wrk
-from bench.run import ADMIN, DEMO_PASSWORD, LOGIN_USERS, NOTE_BODY, RESULTS_DIR, TOKEN_USERS, create_admin
+from bench.scenarios.notes import NOTE_BODY
+from bench.seeding import ADMIN, DEMO_PASSWORD, LOGIN_USERS, TOKEN_USERS, create_admin
 from scripts import liveserver
 from scripts.liveserver import Database, GunicornServer, manage
 

@@ -1,5 +1,5 @@
 """The export over HTTP streams to the end however long it takes: a live gunicorn
-(``scripts/liveserver.py``: the production command, ``DEBUG=False``) with a
+(``scripts/liveserver/``: the production command, ``DEBUG=False``) with a
 deliberately short ``GUNICORN_TIMEOUT`` and a slow reader, every row counted.
 
 A sync worker reports to gunicorn's master only between requests, so the master
