@@ -32,7 +32,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # python bench/compare.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import app_env, cpu_seconds, cpu_used
+from bench.harness import PRODUCTION_CACHE_URL, app_env, cpu_seconds, cpu_used
 from bench.load import ensure_wrk, wrk
 from scripts import liveserver
 from scripts.liveserver import Database, GunicornServer, http_json, loopback_only
@@ -45,10 +45,6 @@ CONNECTIONS = 16
 NOTES = 20
 PASSWORD = "compare-password-5f0b"  # noqa: S105 - throwaway users of throwaway databases
 NOTE_BODY = {"text": "Benchmark note: a short line of text, as people write them."}
-# The production example's cache (deploy/docker-compose.prod.yml), in a Redis
-# database of its own (django-environ cannot give Django's Redis backend a key
-# prefix: it lower-cases KEY_PREFIX).
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 @dataclass
@@ -64,6 +60,11 @@ class System:
     worker_pids: callable
     database: str
     runs: dict[str, list[dict]] = field(default_factory=lambda: {"list": [], "create": []})
+
+
+def env_cache(extra_env: dict[str, str] | None) -> str:
+    """The cache DevLab runs with: the production example's Redis unless --env says otherwise."""
+    return (extra_env or {}).get("CACHE_URL", PRODUCTION_CACHE_URL)
 
 
 def seed_app_available() -> bool:
@@ -139,7 +140,7 @@ def original_system() -> Iterator[System]:
 def devlab_system(log: Path, extra_env: dict[str, str] | None = None) -> Iterator[System]:
     """DevLab on a fresh database, as the production example runs it, with the same users and notes."""
     db = Database(prefix="devlab_compare")
-    env = app_env(db.url, liveserver.new_secret_key(), {"CACHE_URL": REDIS_URL, **(extra_env or {})})
+    env = app_env(db.url, liveserver.new_secret_key(), extra_env)
     db.create()
     try:
         liveserver.manage(env, "migrate", "--noinput", log=log)
@@ -266,7 +267,7 @@ def run(rounds: int, duration: int, warmup: int, log: Path, extra_env: dict[str,
         load_after=" ".join(f"{x:.2f}" for x in os.getloadavg()),
         configuration=(
             f"DevLab: gunicorn.conf.py ({WORKERS} gthread workers, 1 thread each), PostgreSQL, "
-            "Redis cache (CACHE_URL as deploy/docker-compose.prod.yml), DEBUG=False; "
+            f"cache {env_cache(extra_env)}, DEBUG=False; "
             f"original: serve.sh (uvicorn, {WORKERS} workers), PostgreSQL"
         ),
     )

@@ -38,6 +38,7 @@ PROFILES = {
         "audit_rounds": 5,
         "audit_round_s": 2,
         "compare_rounds": 5,
+        "soak_s": 60,
     },
     "quick": {
         "duration": 3,
@@ -53,6 +54,7 @@ PROFILES = {
         "audit_rounds": 3,
         "audit_round_s": 1,
         "compare_rounds": 2,
+        "soak_s": 10,
     },
 }
 # gunicorn.conf.py's own default, used when there is no sweep (--quick) and no --workers.

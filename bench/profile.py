@@ -4,7 +4,7 @@
     .venv/bin/python -m bench.profile /api/auth/login/
 
 Sets up a fresh database with a little demo data (like bench/run.py), starts
-gunicorn with ONE sync worker, drives the path with wrk at 2 connections and
+gunicorn with ONE worker, drives the path with wrk at 2 connections and
 records the worker with py-spy (``pip install py-spy``; needs ptrace rights,
 i.e. root or ``kernel.yama.ptrace_scope=0``). Prints the functions with the
 largest inclusive and own share of the samples and writes the folded stacks

@@ -47,7 +47,8 @@ class Results:
             "",
             f"Machine: {meta.get('cpus')} CPUs ({meta.get('cpu_model', '?')}), {meta.get('memory_gib')} GiB; "
             f"PostgreSQL {meta.get('postgres')}; Python {meta.get('python')}; "
-            f"gunicorn sync workers: {meta.get('workers')} ({meta.get('workers_chosen_by')}); "
+            f"gunicorn as gunicorn.conf.py runs it (gthread), workers: {meta.get('workers')} "
+            f"({meta.get('workers_chosen_by')}); cache: {meta.get('cache', 'the database cache')}; "
             f"load average before/after: {meta.get('load_before')} / {meta.get('load_after')}; "
             f"wrk: 1 thread, {meta.get('duration_s')} s per run after a {meta.get('warmup_s')} s warm-up; "
             f"total {meta.get('elapsed_s')} s.",
@@ -78,7 +79,7 @@ class Results:
         if sweep := self.measurements.get("worker_sweep"):
             lines += [
                 "",
-                "## Worker count (sync workers; 16 connections)",
+                "## Worker count (gunicorn.conf.py workers; 16 connections)",
                 "",
                 "| workers | /healthz rps | GET /api/notes/ rps | notes p99 ms |",
                 "|---:|---:|---:|---:|",

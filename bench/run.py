@@ -33,7 +33,7 @@ from bench import seeding
 from bench.context import DEFAULT_WORKERS, RESULTS_DIR, BenchRun
 from bench.load import count_queries, ensure_wrk
 from bench.report import Target
-from bench.scenarios import audit_list, export, health, login, notes, side_by_side, sweep, verify_audit
+from bench.scenarios import audit_list, export, health, login, notes, side_by_side, soak, sweep, verify_audit
 from scripts import liveserver
 from scripts.liveserver import GunicornServer
 
@@ -73,6 +73,8 @@ def measure(run: BenchRun) -> None:
             notes.measure_create(run, server, queries)
         if "login" not in run.skip:
             login.measure(run, server, queries)
+        if "notes" not in run.skip:
+            soak.measure(run, server)
         run.phase("load", started)
         if not large:
             verify_audit.record(run)
@@ -85,6 +87,7 @@ def targets(run: BenchRun) -> None:
     """The issue's target table, each line from figures of this run (or "not measured")."""
     notes.targets(run)
     login.targets(run)
+    soak.targets(run)
     if "large" in run.skip:
         run.results.targets.append(
             Target("audit list, export, verify_audit at 1M rows", "not measured", "see the issue", None)
@@ -118,6 +121,7 @@ def meta(run: BenchRun) -> dict:
         "duration_s": run.profile["duration"],
         "warmup_s": run.profile["warmup"],
         "load_before": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "cache": run.env["CACHE_URL"],
         "extra_env": run.args.env,
         "skipped": sorted(run.skip),
     }

@@ -1,4 +1,4 @@
-"""The worker sweep (full runs only): gunicorn with 2..6 sync workers, the best list throughput wins."""
+"""The worker sweep (full runs only): gunicorn with 2..6 workers (gunicorn.conf.py), the best list throughput wins."""
 
 from __future__ import annotations
 
