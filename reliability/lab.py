@@ -18,6 +18,7 @@ import psycopg
 from bench.harness import app_env
 from reliability import checks
 from reliability.client import Client, Ledger
+from reliability.metrics import RECORDER
 from reliability.pgcluster import PgCluster
 from scripts.liveserver import manage
 
@@ -158,14 +159,16 @@ def elapsed(started: float) -> float:
 
 def scenario(name: str):
     """Makes ``body(result, *args)`` a scenario: it gets a fresh ``Result(name)`` to fill
-    in, and the caller gets that result back with the time the body took."""
+    in, and the caller gets that result back with the time the body took. The servers'
+    metrics scraped meanwhile are filed under ``name`` (reliability/metrics.py)."""
 
     def decorate(body):
         @functools.wraps(body)
         def run(*args, **kwargs) -> Result:
             started = time.monotonic()
             result = Result(name)
-            body(result, *args, **kwargs)
+            with RECORDER.scenario(name):
+                body(result, *args, **kwargs)
             result.seconds = elapsed(started)
             return result
 

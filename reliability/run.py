@@ -4,7 +4,8 @@
     python -m reliability.run --fast     # the CI subset: DB down/up, SIGTERM, cluster lockout/IP/chain
     python -m reliability.run --only soak --only db-down
 
-Logs of every server go to ``test-results/reliability/`` (``--logdir``).
+Logs of every server go to ``test-results/reliability/`` (``--logdir``); what each
+server's ``/metrics`` showed per scenario to ``reliability/results/<date>-<commit>.md``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
-from reliability import scenarios
+from reliability import metrics, scenarios
 from reliability.lab import Lab, Result
 from scripts import liveserver
 from scripts.liveserver import ROOT
@@ -137,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print()
     print(details(results))
+    print("\nWhat /metrics showed (every server of a scenario added up; reliability/metrics.py):")
+    print(metrics.overview(metrics.RECORDER))
+    print(f"written to {metrics.write_report(metrics.RECORDER, results, fast=args.fast).relative_to(ROOT)}")
     failed = [r.name for r in results if not r.ok]
     total = time.monotonic() - started
     print(f"\nreliability: {len(results) - len(failed)} passed, {len(failed)} failed in {total:.0f} s")

@@ -20,6 +20,7 @@ from reliability import checks, fuzz
 from reliability.client import Client, Record
 from reliability.cluster import LocalCluster
 from reliability.lab import Lab, Result, Scene, scenario
+from reliability.metrics import RECORDER
 from reliability.servers import Instance, RedisServer
 from reliability.workload import Background, LoadUser, run_threads
 
@@ -318,6 +319,7 @@ def graceful_shutdown(result: Result, lab: Lab) -> None:
     try:
         users = [LoadUser(scene.client(server.base_url)) for _ in range(workers)]
         result.require(_join_all(users) == len(users), "not every load user could sign up and log in")
+        RECORDER.scrape(server)  # the last chance: SIGTERM below stops it
         # A login (PBKDF2, a quarter of a second or more) in every worker at once.
         in_flight: list[Record] = []
         barrier = threading.Barrier(workers + 1)

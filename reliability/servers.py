@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from reliability.metrics import RECORDER
 from scripts.liveserver import GunicornServer, free_port
 
 
@@ -24,6 +25,14 @@ class Instance(GunicornServer):
 
     def __init__(self, env: dict[str, str], log: Path, *, workers: int = 3, port: int | None = None, **overrides):
         super().__init__(env, workers, log, port=port, ready_path="/healthz", **overrides)
+
+    def stop(self) -> None:
+        RECORDER.scrape(self)  # its metrics, before they go with it
+        super().stop()
+
+    def kill(self) -> None:
+        RECORDER.scrape(self)
+        super().kill()
 
 
 class RedisServer:
