@@ -32,7 +32,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # python bench/compare.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import PRODUCTION_CACHE_URL, app_env, cpu_seconds, cpu_used
+from bench.harness import PRODUCTION_CACHE_URL, cpu_seconds, cpu_used, production_example_env
 from bench.load import ensure_wrk, wrk
 from scripts import liveserver
 from scripts.liveserver import Database, GunicornServer, http_json, loopback_only
@@ -140,7 +140,7 @@ def original_system() -> Iterator[System]:
 def devlab_system(log: Path, extra_env: dict[str, str] | None = None) -> Iterator[System]:
     """DevLab on a fresh database, as the production example runs it, with the same users and notes."""
     db = Database(prefix="devlab_compare")
-    env = app_env(db.url, liveserver.new_secret_key(), extra_env)
+    env = production_example_env(db.url, liveserver.new_secret_key(), extra_env)
     db.create()
     try:
         liveserver.manage(env, "migrate", "--noinput", log=log)

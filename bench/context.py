@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 
-from bench.harness import app_env, cpu_seconds, cpu_used
+from bench.harness import cpu_seconds, cpu_used, production_example_env
 from bench.load import wrk
 from bench.report import Results
 from bench.seeding import ADMIN, TOKEN_USERS
@@ -76,9 +76,9 @@ class BenchRun:
         # large size, each with its own server, so that the two sizes can be
         # measured in alternation (slow drifts of the machine cancel out).
         self.db = Database(keep=args.keep_db)
-        self.env = app_env(self.db.url, secret_key, self.extra_env)
+        self.env = production_example_env(self.db.url, secret_key, self.extra_env)
         self.large_db = Database(keep=args.keep_db, suffix="_large")
-        self.large_env = app_env(self.large_db.url, secret_key, self.extra_env)
+        self.large_env = production_example_env(self.large_db.url, secret_key, self.extra_env)
         self.workers = args.workers
         self.workers_chosen_by = "--workers" if self.workers else "gunicorn.conf.py default"
         self.skip = set(args.skip)

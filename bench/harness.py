@@ -17,17 +17,21 @@ from scripts.liveserver import loopback_only, rss_kib
 # Throttles stay in the request path (their counter hit is part of the cost
 # being measured) but with a rate no benchmark reaches.
 UNREACHABLE_RATE = "1000000/s"
-# The cache the production example sets (deploy/docker-compose.prod.yml: Redis), in a
-# Redis database of the benchmarks' own (django-environ cannot give Django's Redis
-# backend a key prefix: it lower-cases KEY_PREFIX). --env CACHE_URL=... overrides it.
+# The cache the production example sets (deploy/docker-compose.prod.yml: Redis), which
+# the benchmarks measure with, in a Redis database of their own (django-environ cannot
+# give Django's Redis backend a key prefix: it lower-cases KEY_PREFIX). --env
+# CACHE_URL=... overrides it. (The reliability lab keeps the zero-setup database cache.)
 PRODUCTION_CACHE_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
+def production_example_env(database_url: str, secret_key: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """``app_env`` with the production example's cache (Redis): what the benchmarks measure."""
+    return app_env(database_url, secret_key, {"CACHE_URL": PRODUCTION_CACHE_URL, **(extra or {})})
+
+
 def app_env(database_url: str, secret_key: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The live-server environment with unreachable throttles, hour-long access tokens and
-    the production example's cache (Redis)."""
+    """The live-server environment with unreachable throttles and hour-long access tokens."""
     bench = {
-        "CACHE_URL": PRODUCTION_CACHE_URL,
         "THROTTLE_ANON": UNREACHABLE_RATE,
         "THROTTLE_USER": UNREACHABLE_RATE,
         "THROTTLE_LOGIN": UNREACHABLE_RATE,

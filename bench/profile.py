@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # python bench/profile.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.context import RESULTS_DIR
-from bench.harness import app_env
+from bench.harness import production_example_env
 from bench.load import wrk
 from bench.scenarios.notes import NOTE_BODY
 from bench.seeding import ADMIN, DEMO_PASSWORD, LOGIN_USERS, TOKEN_USERS, create_admin
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     db = Database()
     extra = dict(item.split("=", 1) for item in args.env)
-    env = app_env(db.url, liveserver.new_secret_key(), extra)
+    env = production_example_env(db.url, liveserver.new_secret_key(), extra)
     RESULTS_DIR.mkdir(exist_ok=True)
     log = RESULTS_DIR / "profile-server.log.tmp"
     slug = args.path.strip("/").replace("/", "-").replace("?", "_") or "root"
