@@ -2,8 +2,6 @@
 
 import hashlib
 
-from rest_framework.exceptions import ParseError, UnsupportedMediaType
-
 from api.throttling import FixedWindowThrottle
 
 
@@ -13,14 +11,7 @@ class PasswordResetEmailThrottle(FixedWindowThrottle):
     scope = "password_reset_email"
 
     def get_cache_key(self, request, view):
-        # A body that does not parse names no address. DRF checks every throttle before
-        # it answers, so raising here would turn the per-IP limit's 429 (already counted
-        # in devlab_throttled_requests_total) into a 400; the view refuses the body later.
-        try:
-            data = request.data
-        except (ParseError, UnsupportedMediaType):
-            return None
-        email = data.get("email") if hasattr(data, "get") else None
+        email = request.data.get("email") if hasattr(request.data, "get") else None
         if not isinstance(email, str) or not email.strip():
             return None  # the serializer answers 400
         # Hashed: the cache holds no address, and any address makes a valid key.
