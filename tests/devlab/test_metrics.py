@@ -138,6 +138,22 @@ def test_throttled_requests_are_counted_by_scope(api_client, monkeypatch):
     assert sample("devlab_throttled_requests_total", scope="anon") == before + 2
 
 
+def test_a_request_over_a_rate_that_is_refused_for_its_body_is_not_counted_as_throttled(api_client, monkeypatch):
+    # DRF asks every throttle before it answers; the per-address reset throttle reads
+    # the body, and a body that does not parse is a 400, not the per-IP limit's 429.
+    from api.throttling import ScopedRateThrottle
+
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "password_reset", "1/hour")
+    reset, address = "/api/auth/password-reset/", {"REMOTE_ADDR": "198.51.100.40"}
+    assert api_client.post(reset, {"email": "x@example.com"}, format="json", **address).status_code == 202
+    before = sample("devlab_throttled_requests_total", scope="password_reset")
+    refused = api_client.post(reset, "{not json", content_type="application/json", **address)
+    assert refused.status_code == 400
+    assert sample("devlab_throttled_requests_total", scope="password_reset") == before
+    assert api_client.post(reset, {"email": "x@example.com"}, format="json", **address).status_code == 429
+    assert sample("devlab_throttled_requests_total", scope="password_reset") == before + 1
+
+
 def test_a_failed_admin_site_login_counts_as_a_login_failure(client, user):
     before = sample("devlab_login_failures_total")
     client.post("/admin/login/", {"username": "alice", "password": "wrong"})
