@@ -150,12 +150,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # restarted) fails its request with a 503 (devlab/errors.py) and the pool
         # discards it when it comes back; `timeout` bounds the wait for a
         # connection while PostgreSQL is down, so those requests are 503s too.
+        # `reconnect_timeout`: psycopg_pool retries a failed connection with a
+        # doubling delay (1, 2, 4, 8 s...) for up to five minutes by default, so
+        # after a restart the pool stayed unusable for as long as that delay
+        # (make reliability, "database down"). Giving up after 2 s lets the next
+        # request start a fresh attempt, which succeeds as soon as PostgreSQL is up.
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
             "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4),
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=5),
+            "reconnect_timeout": env.float("DATABASE_POOL_RECONNECT_TIMEOUT", default=2),
         }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions take the write lock up front, so concurrent

@@ -144,7 +144,8 @@ def too_many_connections(result: Result, lab: Lab) -> None:
     leaking job would be) holds all but two of DevLab's connection slots
     while four workers serve load. Phase 2: the hog lets go; every request
     succeeds again. Phase 3: a deployment that breaks the sizing rule
-    (more workers than slots) with ``CONN_MAX_AGE=0``: overload answers 503,
+    (more workers than slots) without the pool and with ``CONN_MAX_AGE=0``
+    (a pooled worker keeps its connection, as ``CONN_MAX_AGE`` > 0 does): overload answers 503,
     and the moment the load drops everything succeeds.
     """
     lab.restart_postgres(max_connections=8)  # 5 slots for DevLab's ordinary role
@@ -170,7 +171,9 @@ def too_many_connections(result: Result, lab: Lab) -> None:
                 conn.close()
             server.stop()
 
-        oversized = Instance(scene.env, scene.log("gunicorn-oversized"), workers=slots + 3, CONN_MAX_AGE=0).start()
+        oversized = Instance(
+            scene.env, scene.log("gunicorn-oversized"), workers=slots + 3, DATABASE_POOL="False", CONN_MAX_AGE=0
+        ).start()
         try:
             for user in users:
                 user.client = Client(oversized.base_url, scene.ledger, scene.name)
@@ -197,7 +200,7 @@ def too_many_connections(result: Result, lab: Lab) -> None:
     _check_all_ok_or_4xx(result, by_phase["calm"], "after the overload")
     result.notes.append(
         f"{slots} slots for DevLab: {hogged} 503s with 2 free for 4 workers; "
-        f"{overloaded} 503s with {slots + 3} workers (CONN_MAX_AGE=0) under 24 clients; "
+        f"{overloaded} 503s with {slots + 3} workers (no pool, CONN_MAX_AGE=0) under 24 clients; "
         f"{len(by_phase['released'])} + {len(by_phase['calm'])} requests after, all answered"
     )
     scene.audit_result(result)

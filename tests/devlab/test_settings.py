@@ -94,7 +94,7 @@ def test_a_redis_cache_url_selects_the_redis_cache_with_one_client_and_a_counter
 
 def test_postgresql_uses_djangos_connection_pool_without_per_request_health_checks():
     database = _setting("DATABASES", DEBUG="True", DATABASE_URL="postgres://devlab@db:5432/devlab")
-    assert "'pool': {'min_size': 1, 'max_size': 4, 'timeout': 5}" in database
+    assert "'pool': {'min_size': 1, 'max_size': 4, 'timeout': 5, 'reconnect_timeout': 2}" in database
     assert "'CONN_HEALTH_CHECKS': False" in database
     assert "'CONN_MAX_AGE': 0" in database
 
