@@ -70,7 +70,7 @@ messages: $(BIN)/.installed ## Regenerate and compile the pt-BR catalogue (needs
 	@DEBUG=True $(BIN)/python manage.py makemessages --locale pt_BR --ignore '.venv/*' --ignore 'tests/*'
 	@DEBUG=True $(BIN)/python manage.py compilemessages --locale pt_BR --ignore '.venv/*'
 
-bench: $(BIN)/.installed ## Benchmarks on gunicorn + PostgreSQL, about 7 min (bench/README.md; BENCH_ARGS=--quick)
+bench: $(BIN)/.installed ## Benchmarks on gunicorn + PostgreSQL + Redis, side by side with the original system, about 17 min (bench/README.md; BENCH_ARGS=--quick)
 	@$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 bench-checkpoints: $(BIN)/.installed ## Signed checkpoints at 1M audit entries (bench/checkpoints.py; BENCH_ARGS=--rows N)
