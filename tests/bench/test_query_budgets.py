@@ -26,8 +26,9 @@ JWT_USER = 1
 THROTTLE = 1  # one counter upsert
 LOGIN_THROTTLES = 2 * THROTTLE  # anonymous rate and the login scope, both per client IP
 
-# Chain append inside the caller's transaction: advisory lock, head hash, insert.
-AUDIT_ROW = 3
+# Chain append inside the caller's transaction: the advisory lock with the head hash
+# (one round trip), the insert.
+AUDIT_ROW = 2
 TRANSACTION = 2  # BEGIN and COMMIT
 
 BUDGETS = {
