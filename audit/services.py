@@ -25,6 +25,7 @@ from itertools import islice
 from django.conf import settings
 from django.db import connection, models, reset_queries, transaction
 from django.db.models import Model
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from api.queries import compiled
@@ -137,6 +138,42 @@ def _locked_head_hash() -> str:
     return row[0] if row else chain.GENESIS
 
 
+@dataclass(frozen=True)
+class _InsertStatement:
+    """The ORM's own single-row INSERT of an audit entry, compiled once per database."""
+
+    sql: str
+    fields: tuple
+
+    @classmethod
+    def compile(cls, alias: str) -> "_InsertStatement":
+        meta = AuditEntry._meta
+        fields = tuple(field for field in meta.local_concrete_fields if field is not meta.pk)
+        query = InsertQuery(AuditEntry)
+        query.insert_values(fields, [AuditEntry(created_at=timezone.now())])
+        compiler = query.get_compiler(alias)
+        compiler.returning_fields = [meta.pk]  # RETURNING: PostgreSQL, and SQLite since 3.35
+        [(sql, _)] = compiler.as_sql()
+        return cls(sql, fields)
+
+
+_insert_statements: dict[str, _InsertStatement] = {}
+
+
+def _insert(entry: AuditEntry) -> None:
+    """``entry.save(force_insert=True)`` with the statement compiled once: the same SQL and
+    the values the ORM would send, in a fraction of its time, which is time under the lock."""
+    alias = connection.alias
+    if (statement := _insert_statements.get(alias)) is None:
+        statement = _insert_statements[alias] = _InsertStatement.compile(alias)
+    values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in statement.fields]
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, values)
+        entry.pk = cursor.fetchone()[0]
+    entry._state.adding = False
+    entry._state.db = alias
+
+
 def _mirror(entry: AuditEntry) -> None:
     logger.info("audit %s", entry.action, extra=entry_document(entry.__dict__))
 
@@ -151,13 +188,14 @@ def _committed(entry: AuditEntry, asked: float, locked: float) -> None:
 def _append(fields: Mapping) -> AuditEntry:
     # savepoint=False: inside the caller's transaction this adds no query, and
     # an error still rolls the caller back (the action and its row together).
+    key = signing_key()
     with transaction.atomic(savepoint=False):
         asked = time.perf_counter()
         prev_hash = _locked_head_hash()
         locked = time.perf_counter()
         entry = AuditEntry(created_at=timezone.now(), prev_hash=prev_hash, **fields)
-        entry.hash = chain.entry_hash(signing_key(), prev_hash, entry.__dict__)
-        entry.save(force_insert=True)
+        entry.hash = chain.entry_hash(key, prev_hash, entry.__dict__)
+        _insert(entry)
         transaction.on_commit(partial(_committed, entry, asked, locked))
     return entry
 

@@ -74,12 +74,8 @@ class NoteTextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class NoteSerializer(serializers.ModelSerializer):
-    """A note: its text, and when it was created and last changed. Only `text` is writable."""
-
-    # Validates only: the view hands validated_data to notes.services.
-
-    text = NoteTextField(
+def _text_field() -> NoteTextField:
+    return NoteTextField(
         help_text=_(
             "1 to 10,000 characters, stored stripped of leading and trailing whitespace. "
             "Control characters other than tab, line feed and carriage return are refused."
@@ -87,10 +83,26 @@ class NoteSerializer(serializers.ModelSerializer):
         style={"base_template": "textarea.html", "rows": 6},
     )
 
+
+class NoteSerializer(serializers.ModelSerializer):
+    """A note: its text, and when it was created and last changed. Only `text` is writable."""
+
+    # Validates only: the view hands validated_data to notes.services.
+
+    text = _text_field()
+
     class Meta:
         model = Note
         fields = list(NOTE_FIELDS)
         read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class NoteTextSerializer(serializers.Serializer):
+    """The writable part of ``NoteSerializer`` alone, with the same field: the same
+    validation and the same errors, without ``ModelSerializer`` building its fields
+    from the model on every request (the create's lean path, bench/README.md)."""
+
+    text = _text_field()
 
 
 def note_document(values: Mapping) -> dict:

@@ -3,8 +3,9 @@
 from django.http import Http404
 from django_filters.utils import translate_validation
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, viewsets
+from rest_framework import exceptions, status, viewsets
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 
 from api.filters import FilterBackend
 from api.pagination import KeysetPagination
@@ -13,7 +14,7 @@ from notes import selectors, services
 from notes.filters import SEARCH_MAX_LENGTH, NoteFilter, NoteOrderingFilter
 from notes.models import Note
 from notes.permissions import IsOwner
-from notes.serializers import NOTE_FIELDS, NoteSerializer, note_document
+from notes.serializers import NOTE_FIELDS, NoteSerializer, NoteTextSerializer, note_document
 
 INVALID_NOTE = field_errors(
     "Field errors: `text` missing, blank after stripping, over 10,000 characters, or containing NUL, "
@@ -136,8 +137,13 @@ class NoteViewSet(viewsets.ModelViewSet):
             # else's look alike.
             raise exceptions.NotFound from None
 
-    def perform_create(self, serializer):
-        serializer.instance = services.note_create(owner=self.request.user, text=serializer.validated_data["text"])
+    def create(self, request, *args, **kwargs):
+        """``NoteSerializer``'s validation and JSON without a ``ModelSerializer`` per request:
+        ``NoteTextSerializer`` validates the text, ``note_document`` shows the note."""
+        serializer = NoteTextSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        note = services.note_create(owner=request.user, text=serializer.validated_data["text"])
+        return Response(note_document(vars(note)), status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer):
         note = serializer.instance
