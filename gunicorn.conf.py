@@ -15,12 +15,17 @@ workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2
 # worker's main loop reports every second while its threads serve requests,
 # so `timeout` now catches a worker that is stuck, not a request that is long.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
-# A worker takes a connection only when one of its threads is free, as a sync
-# worker does: otherwise a worker busy with a long export would accept further
-# requests and make them wait behind it while other workers idle. (So no
-# keep-alive by default, as with sync workers; raise both to allow it.)
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", threads))
+# Two threads: while one streams a long export, the other keeps serving. (Only
+# gthread has threads: gunicorn would turn a sync worker with two into gthread.)
+threads = int(os.environ.get("GUNICORN_THREADS", "2" if worker_class == "gthread" else "1"))
+# Keep-alive: a client (or a proxy with upstream keep-alive) sends its next
+# request on the same connection instead of a new TCP handshake and accept per
+# request (bench/README.md: what each change bought). A
+# worker holds up to this many connections, idle ones included; requests on
+# them wait for a free thread. GUNICORN_WORKER_CONNECTIONS=GUNICORN_THREADS
+# turns keep-alive off, and a worker then takes a connection only when a
+# thread is free.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "32"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5" if worker_connections > threads else "0"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))

@@ -116,8 +116,9 @@ def _row_fields(*, action, actor, actor_username, target, detail) -> dict:
 def _locked_head_hash() -> str:
     """Takes the chain lock (until the transaction ends), then reads the last row's hash.
 
-    On PostgreSQL that is one round trip: psycopg's client-side cursor sends
-    both statements as one simple-protocol query. Under READ COMMITTED each
+    On PostgreSQL that is one round trip: psycopg's client-side cursor (Django's
+    default; not with the ``server_side_binding`` option) sends both statements
+    as one simple-protocol query. Under READ COMMITTED each
     statement takes its own snapshot, so the ``SELECT`` runs once the lock is
     granted and sees the row of whoever held it before
     (``tests/audit/test_concurrency.py``). Every round trip made while holding

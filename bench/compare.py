@@ -266,7 +266,7 @@ def run(rounds: int, duration: int, warmup: int, log: Path, extra_env: dict[str,
         load_before=load_before,
         load_after=" ".join(f"{x:.2f}" for x in os.getloadavg()),
         configuration=(
-            f"DevLab: gunicorn.conf.py ({WORKERS} gthread workers, 1 thread each), PostgreSQL, "
+            f"DevLab: gunicorn.conf.py ({WORKERS} gthread workers, its threads and keep-alive), PostgreSQL, "
             f"cache {env_cache(extra_env)}, DEBUG=False; "
             f"original: serve.sh (uvicorn, {WORKERS} workers), PostgreSQL"
         ),

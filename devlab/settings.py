@@ -138,10 +138,10 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Opt-in: the pool saves the per-request health check, but under the schemathesis
-# run a password-hashing request sometimes stalled for 5 s (the pool's timeout)
-# with it, and the cause is not found yet (bench/README.md).
-DATABASE_POOL = env.bool("DATABASE_POOL", default=False)
+# On by default: the pool saves the per-request health check's round trip. (It
+# was opt-in for a while, suspected of slow password-hashing requests under
+# schemathesis; those were as slow without it.)
+DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail fast when PostgreSQL is unreachable: /readyz and 503s answer in
     # seconds instead of hanging a worker.

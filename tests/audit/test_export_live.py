@@ -76,6 +76,40 @@ def test_an_export_longer_than_the_worker_timeout_streams_every_row(live):
     assert growth_kib < 12 * 1024, f"the worker grew by {growth_kib} KiB while streaming"
 
 
+def _connect(base_url: str, timeout: float) -> http.client.HTTPConnection:
+    host, port = base_url.removeprefix("http://").split(":")
+    return http.client.HTTPConnection(host, int(port), timeout=timeout)
+
+
+def test_while_one_thread_streams_an_export_the_same_worker_answers_a_kept_alive_connection(live):
+    token = log_in(live.url, live.admin_username, live.admin_password)
+    export = _connect(live.url, timeout=60)
+    export.connect()
+    export.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
+    export.request("GET", "/api/audit/logs/export/?format=jsonl", headers={"Authorization": f"Bearer {token}"})
+    streaming = export.getresponse()
+    body = bytearray(streaming.read(READ_SIZE))
+    # The export's thread is now stuck sending: this client reads no further until the end,
+    # and the ~14 MB cannot fit in the socket buffers. One worker, so only its second
+    # thread can answer; with a single thread these requests would wait (and time out).
+    other = _connect(live.url, timeout=10)
+    sockets, statuses = [], []
+    for _ in range(2):
+        other.request("GET", "/healthz")
+        response = other.getresponse()
+        response.read()
+        statuses.append(response.status)
+        sockets.append(other.sock)  # http.client drops the socket when the server closes it
+    other.close()
+    while chunk := streaming.read(READ_SIZE):
+        body += chunk
+    export.close()
+    assert statuses == [200, 200]
+    assert sockets[0] is not None
+    assert sockets[1] is sockets[0]  # one connection, kept alive
+    assert len(body.splitlines()) > ROWS  # and the export still went to the end
+
+
 def test_a_sync_worker_cuts_the_same_export_off(live, tmp_path):
     with GunicornServer(
         live.env, 1, tmp_path / "sync.log", GUNICORN_TIMEOUT=str(TIMEOUT), GUNICORN_WORKER_CLASS="sync"

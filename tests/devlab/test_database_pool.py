@@ -8,24 +8,6 @@ from django.db import close_old_connections, connection
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
-POOL = {"min_size": 1, "max_size": 4, "timeout": 5, "reconnect_timeout": 2}
-
-
-@pytest.fixture(autouse=True)
-def pooled():
-    """The connection with ``DATABASE_POOL=True``'s options (the pool is opt-in)."""
-    options = connection.settings_dict["OPTIONS"]
-    connection.close()
-    saved = {key: connection.settings_dict[key] for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")}
-    options["pool"] = POOL
-    connection.settings_dict.update(CONN_MAX_AGE=0, CONN_HEALTH_CHECKS=False)
-    yield
-    connection.close()
-    connection.close_pool()
-    del options["pool"]
-    connection.settings_dict.update(saved)
-
-
 def get(client, path="/api/notes/"):
     """A request as the server handles it: Django's test client leaves out the end of request
     (``close_old_connections``), which is when a connection goes back to the pool."""

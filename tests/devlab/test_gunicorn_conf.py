@@ -1,4 +1,4 @@
-"""gunicorn.conf.py: gthread workers that take a connection only when a thread is free."""
+"""gunicorn.conf.py: gthread workers with two threads and keep-alive."""
 
 import runpy
 from pathlib import Path
@@ -31,17 +31,15 @@ def test_workers_are_gthread_so_a_long_request_does_not_look_like_a_hung_worker(
     assert config.worker_class.__name__ == "ThreadWorker"
 
 
-def test_a_worker_accepts_no_more_connections_than_it_has_threads(monkeypatch):
+def test_a_worker_has_two_threads_and_keeps_connections_alive(monkeypatch):
     values = _conf(monkeypatch)
-    assert (values["threads"], values["worker_connections"], values["keepalive"]) == (1, 1, 0)
-    values = _conf(monkeypatch, GUNICORN_THREADS="4")
+    assert (values["threads"], values["worker_connections"], values["keepalive"]) == (2, 32, 5)
+    assert _conf(monkeypatch, GUNICORN_KEEPALIVE="2")["keepalive"] == 2
+
+
+def test_as_many_connections_as_threads_turns_keep_alive_off(monkeypatch):
+    values = _conf(monkeypatch, GUNICORN_THREADS="4", GUNICORN_WORKER_CONNECTIONS="4")
     assert (values["threads"], values["worker_connections"], values["keepalive"]) == (4, 4, 0)
-
-
-def test_keep_alive_comes_with_room_for_more_connections_than_threads(monkeypatch):
-    values = _conf(monkeypatch, GUNICORN_WORKER_CONNECTIONS="100")
-    assert values["keepalive"] == 5
-    assert _conf(monkeypatch, GUNICORN_WORKER_CONNECTIONS="100", GUNICORN_KEEPALIVE="2")["keepalive"] == 2
 
 
 @pytest.mark.parametrize("worker_class", ["sync", "gthread"])

@@ -92,17 +92,17 @@ def test_a_redis_cache_url_selects_the_redis_cache_with_one_client_and_a_counter
     assert "'BACKEND': 'devlab.cache.RedisCache'" in backend
 
 
-def test_database_pool_selects_djangos_connection_pool_without_per_request_health_checks():
-    database = _setting(
-        "DATABASES", DEBUG="True", DATABASE_URL="postgres://devlab@db:5432/devlab", DATABASE_POOL="True"
-    )
+def test_postgresql_uses_djangos_connection_pool_without_per_request_health_checks():
+    database = _setting("DATABASES", DEBUG="True", DATABASE_URL="postgres://devlab@db:5432/devlab")
     assert "'pool': {'min_size': 1, 'max_size': 4, 'timeout': 5, 'reconnect_timeout': 2}" in database
     assert "'CONN_HEALTH_CHECKS': False" in database
     assert "'CONN_MAX_AGE': 0" in database
 
 
-def test_postgresql_defaults_to_a_persistent_health_checked_connection():
-    database = _setting("DATABASES", DEBUG="True", DATABASE_URL="postgres://devlab@db:5432/devlab")
+def test_the_pool_can_be_turned_off_for_a_persistent_health_checked_connection():
+    database = _setting(
+        "DATABASES", DEBUG="True", DATABASE_URL="postgres://devlab@db:5432/devlab", DATABASE_POOL="False"
+    )
     assert "'pool'" not in database
     assert "'CONN_MAX_AGE': 60" in database
     assert "'CONN_HEALTH_CHECKS': True" in database
