@@ -14,17 +14,15 @@ workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2
 # or not: an audit export of about 2 million rows never finished. A gthread
 # worker's main loop reports every second while its threads serve requests,
 # so `timeout` now catches a worker that is stuck, not a request that is long.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-# Two threads: while one streams a long export, the other keeps serving. (Only
-# gthread has threads: gunicorn would turn a sync worker with two into gthread.)
-threads = int(os.environ.get("GUNICORN_THREADS", "2" if worker_class == "gthread" else "1"))
+# DevLab's subclass (devlab/gunicorn_worker.py) takes no new connection while
+# one of its requests has been running for a second or more, so a request does
+# not queue behind an export in a busy worker while others idle.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "devlab.gunicorn_worker.LongRequestAwareThreadWorker")
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # Keep-alive: a client (or a proxy with upstream keep-alive) sends its next
-# request on the same connection instead of a new TCP handshake and accept per
-# request (bench/README.md: what each change bought). A
-# worker holds up to this many connections, idle ones included; requests on
-# them wait for a free thread. GUNICORN_WORKER_CONNECTIONS=GUNICORN_THREADS
-# turns keep-alive off, and a worker then takes a connection only when a
-# thread is free.
+# request on the same connection, saving a TCP handshake and an accept per
+# request (bench/README.md). A worker holds up to this many connections, idle
+# ones included. GUNICORN_WORKER_CONNECTIONS=GUNICORN_THREADS turns it off.
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "32"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5" if worker_connections > threads else "0"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))

@@ -16,6 +16,7 @@ import time
 import psycopg
 import pytest
 
+from devlab.gunicorn_worker import LONG_REQUEST_SECONDS
 from scripts.liveserver import GunicornServer, LiveDevLab, live_devlab, log_in, manage, rss_kib
 
 pytestmark = pytest.mark.postgres_only
@@ -81,32 +82,41 @@ def _connect(base_url: str, timeout: float) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(host, int(port), timeout=timeout)
 
 
-def test_while_one_thread_streams_an_export_the_same_worker_answers_a_kept_alive_connection(live):
-    token = log_in(live.url, live.admin_username, live.admin_password)
-    export = _connect(live.url, timeout=60)
+def _stuck_export(base_url: str, token: str) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    """An export whose reader has stopped after the first chunk: its worker's thread is stuck
+    sending (the ~14 MB cannot fit in the socket buffers) until the reader goes on."""
+    export = _connect(base_url, timeout=60)
     export.connect()
     export.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 * 1024)
     export.request("GET", "/api/audit/logs/export/?format=jsonl", headers={"Authorization": f"Bearer {token}"})
     streaming = export.getresponse()
-    body = bytearray(streaming.read(READ_SIZE))
-    # The export's thread is now stuck sending: this client reads no further until the end,
-    # and the ~14 MB cannot fit in the socket buffers. One worker, so only its second
-    # thread can answer; with a single thread these requests would wait (and time out).
-    other = _connect(live.url, timeout=10)
-    sockets, statuses = [], []
-    for _ in range(2):
-        other.request("GET", "/healthz")
-        response = other.getresponse()
-        response.read()
-        statuses.append(response.status)
-        sockets.append(other.sock)  # http.client drops the socket when the server closes it
-    other.close()
-    while chunk := streaming.read(READ_SIZE):
-        body += chunk
-    export.close()
-    assert statuses == [200, 200]
-    assert sockets[0] is not None
-    assert sockets[1] is sockets[0]  # one connection, kept alive
+    assert streaming.status == 200
+    return export, streaming
+
+
+def test_a_worker_busy_with_a_long_export_leaves_new_connections_to_the_others(live, tmp_path):
+    with GunicornServer(live.env, 2, tmp_path / "two.log", GUNICORN_TIMEOUT=str(TIMEOUT)) as server:
+        token = log_in(server.base_url, live.admin_username, live.admin_password)
+        export, streaming = _stuck_export(server.base_url, token)
+        body = bytearray(streaming.read(READ_SIZE))
+        time.sleep(2 * LONG_REQUEST_SECONDS + 1)  # the busy worker's event loop has noticed
+        # Each worker has one thread. Stock gthread with keep-alive would accept about half
+        # of these in the busy worker, where they would wait for the export (and time out).
+        statuses, kept_alive = [], []
+        for _ in range(10):
+            other = _connect(server.base_url, timeout=10)
+            for _ in range(2):
+                other.request("GET", "/healthz")
+                response = other.getresponse()
+                response.read()
+                statuses.append(response.status)
+                kept_alive.append(other.sock is not None)  # http.client drops a socket the server closed
+            other.close()
+        while chunk := streaming.read(READ_SIZE):
+            body += chunk
+        export.close()
+    assert statuses == [200] * 20
+    assert all(kept_alive)  # each connection served both of its requests
     assert len(body.splitlines()) > ROWS  # and the export still went to the end
 
 

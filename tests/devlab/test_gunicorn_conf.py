@@ -1,10 +1,13 @@
-"""gunicorn.conf.py: gthread workers with two threads and keep-alive."""
+"""gunicorn.conf.py: DevLab's gthread worker, one thread, keep-alive."""
 
 import runpy
 from pathlib import Path
 
 import pytest
 from gunicorn.config import Config
+from gunicorn.workers.gthread import ThreadWorker
+
+from devlab.gunicorn_worker import LongRequestAwareThreadWorker
 
 CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
@@ -27,13 +30,13 @@ def _gunicorn(values: dict) -> Config:
 
 def test_workers_are_gthread_so_a_long_request_does_not_look_like_a_hung_worker(monkeypatch):
     config = _gunicorn(_conf(monkeypatch))
-    assert config.worker_class_str == "gthread"
-    assert config.worker_class.__name__ == "ThreadWorker"
+    assert config.worker_class is LongRequestAwareThreadWorker
+    assert issubclass(config.worker_class, ThreadWorker)
 
 
-def test_a_worker_has_two_threads_and_keeps_connections_alive(monkeypatch):
+def test_a_worker_has_one_thread_and_keeps_connections_alive(monkeypatch):
     values = _conf(monkeypatch)
-    assert (values["threads"], values["worker_connections"], values["keepalive"]) == (2, 32, 5)
+    assert (values["threads"], values["worker_connections"], values["keepalive"]) == (1, 32, 5)
     assert _conf(monkeypatch, GUNICORN_KEEPALIVE="2")["keepalive"] == 2
 
 
