@@ -12,7 +12,9 @@ when a thread is free starved new clients of keep-alive ones (seconds of p99).
 So this worker accepts as stock gthread does until one of its requests has been
 in hand for ``LONG_REQUEST_SECONDS``, then stops accepting until that request
 is done; the connections it holds stay alive. Only a client that reuses its
-connection to that busy worker waits for it. (Two threads per worker would
+connection to that busy worker waits for it. And while its thread is busy it
+lets idle workers go first for a new connection, so that connections opened
+together spread over the workers instead of piling up in one. (Two threads per worker would
 also serve beside an export, but with the event loop's thread that is three
 threads per process contending for the GIL: about 15 % more CPU per request.)
 """
@@ -23,6 +25,8 @@ from gunicorn.workers.gthread import ThreadWorker
 
 #: A request in hand for longer than this (seconds) makes its worker stop accepting.
 LONG_REQUEST_SECONDS = 1.0
+#: How long a worker whose thread is busy lets idle workers go first for a new connection.
+BUSY_ACCEPT_DELAY_SECONDS = 0.001
 
 
 class LongRequestAwareThreadWorker(ThreadWorker):
@@ -40,6 +44,16 @@ class LongRequestAwareThreadWorker(ThreadWorker):
     def long_request_in_hand(self) -> bool:
         oldest = min(self.in_hand.values(), default=None)
         return oldest is not None and time.monotonic() - oldest > LONG_REQUEST_SECONDS
+
+    def accept(self, listener):
+        # Every worker's event loop wakes for a new connection; the one that
+        # accepts first keeps it for as long as it is kept alive. A busy worker
+        # lets idle ones go first, or one of a client's connections opened at
+        # once (wrk, a proxy's pool) would pile up in whichever worker woke
+        # first while the others idle. If nobody took it meanwhile, it does.
+        if len(self.in_hand) >= self.cfg.threads:
+            time.sleep(BUSY_ACCEPT_DELAY_SECONDS)
+        super().accept(listener)  # a connection another worker took is EAGAIN, ignored
 
     def enqueue_req(self, conn):
         self.in_hand[conn] = time.monotonic()
