@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, replace
-from functools import partial
+from functools import cache, partial
 from itertools import islice
 
 from django.conf import settings
@@ -139,40 +139,29 @@ def _locked_head_hash() -> str:
     return row[0] if row else chain.GENESIS
 
 
-@dataclass(frozen=True)
-class _InsertStatement:
-    """The ORM's own single-row INSERT of an audit entry, compiled once per database."""
-
-    sql: str
-    fields: tuple
-
-    @classmethod
-    def compile(cls, alias: str) -> "_InsertStatement":
-        meta = AuditEntry._meta
-        fields = tuple(field for field in meta.local_concrete_fields if field is not meta.pk)
-        query = InsertQuery(AuditEntry)
-        query.insert_values(fields, [AuditEntry(created_at=timezone.now())])
-        compiler = query.get_compiler(alias)
-        compiler.returning_fields = [meta.pk]  # RETURNING: PostgreSQL, and SQLite since 3.35
-        [(sql, _)] = compiler.as_sql()
-        return cls(sql, fields)
-
-
-_insert_statements: dict[str, _InsertStatement] = {}
+@cache
+def _insert_statement(alias: str) -> tuple[str, tuple]:
+    """The ORM's own single-row INSERT of an audit entry on this database, and its fields."""
+    meta = AuditEntry._meta
+    fields = tuple(field for field in meta.local_concrete_fields if field is not meta.pk)
+    query = InsertQuery(AuditEntry)
+    query.insert_values(fields, [AuditEntry(created_at=timezone.now())])
+    compiler = query.get_compiler(alias)
+    compiler.returning_fields = [meta.pk]  # RETURNING: PostgreSQL, and SQLite since 3.35
+    [(sql, _)] = compiler.as_sql()
+    return sql, fields
 
 
 def _insert(entry: AuditEntry) -> None:
     """``entry.save(force_insert=True)`` with the statement compiled once: the same SQL and
     the values the ORM would send, in a fraction of its time, which is time under the lock."""
-    alias = connection.alias
-    if (statement := _insert_statements.get(alias)) is None:
-        statement = _insert_statements[alias] = _InsertStatement.compile(alias)
-    values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in statement.fields]
+    sql, fields = _insert_statement(connection.alias)
+    values = [field.get_db_prep_save(getattr(entry, field.attname), connection) for field in fields]
     with connection.cursor() as cursor:
-        cursor.execute(statement.sql, values)
+        cursor.execute(sql, values)
         entry.pk = cursor.fetchone()[0]
     entry._state.adding = False
-    entry._state.db = alias
+    entry._state.db = connection.alias
 
 
 def _mirror(entry: AuditEntry) -> None:
