@@ -9,16 +9,21 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-# gthread, not sync. A sync worker tells the master it is alive only between
-# requests, so the master killed any request longer than `timeout`, streamed
-# or not: an audit export of about 2 million rows never finished. A gthread
-# worker's main loop reports every second while its threads serve requests,
-# so `timeout` now catches a worker that is stuck, not a request that is long.
-# DevLab's subclass (devlab/gunicorn_worker.py) takes no new connection while
-# one of its requests has been running for a second or more, so a request does
-# not queue behind an export in a busy worker while others idle.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "devlab.gunicorn_worker.LongRequestAwareThreadWorker")
+# gthread's event loop, not sync workers. A sync worker tells the master it is
+# alive only between requests, so the master killed any request longer than
+# `timeout`, streamed or not: an audit export of about 2 million rows never
+# finished. DevLab's workers (devlab/gunicorn_worker.py) report every second
+# while they serve, so `timeout` catches a worker that is stuck, not a request
+# that is long, and take no new connection while busy with a long request, so
+# a request does not queue behind an export in a busy worker while others idle.
+# With one thread (the default) the request is served on the event loop's own
+# thread (InlineWorker: no thread pool handoff, bench/README.md); with more,
+# on gthread's pool.
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = os.environ.get(
+    "GUNICORN_WORKER_CLASS",
+    "devlab.gunicorn_worker.InlineWorker" if threads == 1 else "devlab.gunicorn_worker.LongRequestAwareThreadWorker",
+)
 # Keep-alive: a client (or a proxy with upstream keep-alive) sends its next
 # request on the same connection, saving a TCP handshake and an accept per
 # request (bench/README.md). A worker holds up to this many connections, idle

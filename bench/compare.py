@@ -67,6 +67,11 @@ def env_cache(extra_env: dict[str, str] | None) -> str:
     return (extra_env or {}).get("CACHE_URL", PRODUCTION_CACHE_URL)
 
 
+def worker_class(extra_env: dict[str, str] | None) -> str:
+    """The gunicorn worker class DevLab runs with: gunicorn.conf.py's unless --env says otherwise."""
+    return (extra_env or {}).get("GUNICORN_WORKER_CLASS", "gunicorn.conf.py's worker class (InlineWorker)")
+
+
 def seed_app_available() -> bool:
     return (SEED_APP / "serve.sh").is_file()
 
@@ -266,7 +271,8 @@ def run(rounds: int, duration: int, warmup: int, log: Path, extra_env: dict[str,
         load_before=load_before,
         load_after=" ".join(f"{x:.2f}" for x in os.getloadavg()),
         configuration=(
-            f"DevLab: gunicorn.conf.py ({WORKERS} gthread workers, its threads and keep-alive), PostgreSQL, "
+            f"DevLab: gunicorn.conf.py ({WORKERS} workers, {worker_class(extra_env)}, its threads and keep-alive), "
+            "PostgreSQL, "
             f"cache {env_cache(extra_env)}, DEBUG=False; "
             f"original: serve.sh (uvicorn, {WORKERS} workers), PostgreSQL"
         ),

@@ -47,7 +47,8 @@ class Results:
             "",
             f"Machine: {meta.get('cpus')} CPUs ({meta.get('cpu_model', '?')}), {meta.get('memory_gib')} GiB; "
             f"PostgreSQL {meta.get('postgres')}; Python {meta.get('python')}; "
-            f"gunicorn as gunicorn.conf.py runs it (gthread), workers: {meta.get('workers')} "
+            "gunicorn as gunicorn.conf.py runs it (InlineWorker, one thread, keep-alive), "
+            f"workers: {meta.get('workers')} "
             f"({meta.get('workers_chosen_by')}); cache: {meta.get('cache', 'the database cache')}; "
             f"load average before/after: {meta.get('load_before')} / {meta.get('load_after')}; "
             f"wrk: 1 thread, {meta.get('duration_s')} s per run after a {meta.get('warmup_s')} s warm-up; "

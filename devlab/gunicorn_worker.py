@@ -1,5 +1,10 @@
-"""The gunicorn worker ``gunicorn.conf.py`` runs: gthread with keep-alive that takes no new
-connection while it is busy with a long request.
+"""The gunicorn workers ``gunicorn.conf.py`` runs: gthread's event loop with
+keep-alive, which reports liveness while a request runs and takes no new
+connection while it is busy with a long one.
+
+``InlineWorker`` (one thread per worker, the default) serves each request on
+the event loop's own thread; ``LongRequestAwareThreadWorker`` (more threads)
+hands it to gthread's thread pool.
 
 With keep-alive on, stock gthread accepts while it holds fewer than
 ``worker_connections`` connections, whatever its threads are doing. A worker
@@ -9,24 +14,31 @@ export while the other workers idle. Turning keep-alive off (a connection only
 for a free thread, as sync workers do) avoided that but cost every request a
 TCP handshake and an accept (bench/README.md), and taking new connections only
 when a thread is free starved new clients of keep-alive ones (seconds of p99).
-So this worker accepts as stock gthread does until one of its requests has been
-in hand for ``LONG_REQUEST_SECONDS``, then stops accepting until that request
-is done; the connections it holds stay alive. Only a client that reuses its
-connection to that busy worker waits for it. And while its thread is busy it
-lets idle workers go first for a new connection, so that connections opened
-together spread over the workers instead of piling up in one. (Two threads per worker would
-also serve beside an export, but with the event loop's thread that is three
-threads per process contending for the GIL: about 15 % more CPU per request.)
+So ``LongRequestAwareThreadWorker`` accepts as stock gthread does until one of
+its requests has been in hand for ``LONG_REQUEST_SECONDS``, then stops
+accepting until that request is done; the connections it holds stay alive.
+Only a client that reuses its connection to that busy worker waits. And while
+its thread is busy it lets idle workers go first for a new connection, so that
+connections opened together spread over the workers instead of piling up in
+one. ``InlineWorker`` gets both for free: while it serves, its loop does not
+poll, so it accepts nothing and the idle workers take the new connections.
 """
 
+import errno
+import selectors
+import threading
 import time
+from collections import deque
+from functools import partial
 
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import DEFAULT_WORKER_DATA_TIMEOUT, TConn, ThreadWorker
 
 #: A request in hand for longer than this (seconds) makes its worker stop accepting.
 LONG_REQUEST_SECONDS = 1.0
 #: How long a worker whose thread is busy lets idle workers go first for a new connection.
 BUSY_ACCEPT_DELAY_SECONDS = 0.001
+#: How often (seconds) a worker serving a request tells the master it is alive, as gthread's loop does.
+HEARTBEAT_SECONDS = 1.0
 
 
 class LongRequestAwareThreadWorker(ThreadWorker):
@@ -72,3 +84,95 @@ class LongRequestAwareThreadWorker(ThreadWorker):
         super().murder_pending()
         if self._accepting and self.long_request_in_hand():
             super().set_accept_enabled(False)
+
+
+class Returned:
+    """A call that has returned, as ``ThreadWorker.finish_request`` reads a future."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+    def cancelled(self) -> bool:
+        return False
+
+
+class InlineWorker(ThreadWorker):
+    """gthread's event loop, keep-alive and shutdown, serving each request on the loop's own thread.
+
+    With one thread per worker, gthread's pool only carries each request from
+    the loop thread to the pool thread and the result back: a future, a wake-up
+    pipe and two thread switches per request, with the GIL changing hands each
+    time (about 20 futex calls a request under load). Serving on the loop thread
+    saves that (bench/README.md). What the pool gave is kept:
+
+    - a new connection waits in the poller until its first request starts to
+      arrive (at most ``DEFAULT_WORKER_DATA_TIMEOUT``), so a client that
+      connects and sends nothing holds up no one;
+    - while a request is served, a heartbeat thread tells the master every
+      ``HEARTBEAT_SECONDS`` that the worker is alive, as gthread's loop did, so
+      a long export is not killed at ``timeout``; a loop stuck outside a
+      request still is;
+    - a worker busy serving does not poll, so it accepts nothing: new
+      connections go to the idle workers, and only a client that reuses its
+      kept-alive connection to the busy worker waits (as with one gthread thread).
+
+    Pipelined requests (``finish_request`` finds the next one already read)
+    are served one after the other by the same call, not by recursion.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.serving = False
+        self.ready: deque = deque()  # connections with a request to serve now
+
+    @classmethod
+    def check_config(cls, cfg, log):
+        super().check_config(cfg, log)
+        if cfg.threads > 1:
+            log.warning("InlineWorker serves on one thread: threads=%s is ignored.", cfg.threads)
+
+    def run(self):
+        threading.Thread(target=self.heartbeat, name="heartbeat", daemon=True).start()
+        super().run()
+
+    def heartbeat(self):
+        while True:
+            time.sleep(HEARTBEAT_SECONDS)
+            self.beat()
+
+    def beat(self):
+        """One heartbeat: the loop notifies by itself unless a request keeps it busy."""
+        if self.serving:
+            self.notify()
+
+    def accept(self, listener):
+        """Takes a new connection and leaves it in the poller until its request arrives."""
+        try:
+            client_sock, client_addr = listener.accept()
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        self.nr_conns += 1
+        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # non-blocking
+        conn.timeout = time.monotonic() + DEFAULT_WORKER_DATA_TIMEOUT  # then murder_pending closes it
+        self.pending_conns.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn))
+
+    def enqueue_req(self, conn):
+        """Serves the connection's request now, on this thread."""
+        self.ready.append(conn)
+        if self.serving:
+            return  # finish_request found a pipelined request: the loop below serves it next
+        self.serving = True
+        try:
+            while self.ready:
+                conn = self.ready.popleft()
+                self.finish_request(conn, Returned(self.handle(conn)))
+        finally:
+            self.serving = False

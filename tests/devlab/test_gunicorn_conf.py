@@ -1,4 +1,4 @@
-"""gunicorn.conf.py: DevLab's gthread worker, one thread, keep-alive."""
+"""gunicorn.conf.py: DevLab's workers on gthread's event loop, one thread, keep-alive."""
 
 import runpy
 from pathlib import Path
@@ -7,7 +7,7 @@ import pytest
 from gunicorn.config import Config
 from gunicorn.workers.gthread import ThreadWorker
 
-from devlab.gunicorn_worker import LongRequestAwareThreadWorker
+from devlab.gunicorn_worker import InlineWorker, LongRequestAwareThreadWorker
 
 CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
@@ -28,10 +28,15 @@ def _gunicorn(values: dict) -> Config:
     return config
 
 
-def test_workers_are_gthread_so_a_long_request_does_not_look_like_a_hung_worker(monkeypatch):
+def test_workers_are_gthread_loops_so_a_long_request_does_not_look_like_a_hung_worker(monkeypatch):
     config = _gunicorn(_conf(monkeypatch))
-    assert config.worker_class is LongRequestAwareThreadWorker
+    assert config.worker_class is InlineWorker  # one thread: served on the loop's, no pool
     assert issubclass(config.worker_class, ThreadWorker)
+
+
+def test_more_threads_take_the_thread_pool_worker(monkeypatch):
+    config = _gunicorn(_conf(monkeypatch, GUNICORN_THREADS="4"))
+    assert config.worker_class is LongRequestAwareThreadWorker
 
 
 def test_a_worker_has_one_thread_and_keeps_connections_alive(monkeypatch):
