@@ -143,6 +143,8 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # schemathesis; those were as slow without it.)
 DATABASE_POOL = env.bool("DATABASE_POOL", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend with time columns parsed in C (devlab/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "devlab.postgresql"
     # Fail fast when PostgreSQL is unreachable: /readyz and 503s answer in
     # seconds instead of hanging a worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)

@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, reading ``timestamptz`` columns with psycopg's C loader (``base.py``)."""
