@@ -113,6 +113,19 @@ def test_inline_a_new_connection_waits_in_the_poller_until_its_request_arrives(i
         conn.sock.close()
 
 
+def test_inline_a_new_connection_whose_request_is_there_is_served_at_once(inline, listener):
+    # So a worker takes one new connection per request it serves, as the busy rule did:
+    # connections opened together spread over the workers instead of piling up in one.
+    with socket.create_connection(listener.getsockname()) as client:
+        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.05)  # the bytes reach the server's socket
+        inline.accept(listener)
+        assert not inline.pending_conns
+        ((conn, _, _),) = inline.served
+        assert conn.data_ready
+        conn.sock.close()
+
+
 def test_inline_a_connection_that_never_sends_is_closed_after_the_data_timeout(inline, listener, monkeypatch):
     with socket.create_connection(listener.getsockname()) as client:
         inline.accept(listener)
