@@ -116,7 +116,9 @@ class InlineWorker(ThreadWorker):
       connections opened together spread over the workers (with 2 workers and
       16 connections, 12:4 when each waited for the poller, 9:7 now); one that
       has sent nothing waits in the poller (at most
-      ``DEFAULT_WORKER_DATA_TIMEOUT``), so it holds up no one;
+      ``DEFAULT_WORKER_DATA_TIMEOUT``), so it holds up no one, and meanwhile
+      the worker lets idle ones go first for the next new connection (the
+      busy rule of ``LongRequestAwareThreadWorker.accept``);
     - while a request is served, a heartbeat thread tells the master every
       ``HEARTBEAT_SECONDS`` that the worker is alive, as gthread's loop did, so
       a long export is not killed at ``timeout``; a loop stuck outside a
@@ -156,6 +158,12 @@ class InlineWorker(ThreadWorker):
 
     def accept(self, listener):
         """Takes a new connection: serves its request now if it has begun, else waits for it in the poller."""
+        if self.pending_conns:
+            # A connection taken whose request has not come yet will keep this
+            # worker busy as soon as it does: idle workers go first for the next
+            # one, or connections opened together (wrk's, a proxy's pool) would
+            # pile up here before the others woke.
+            time.sleep(BUSY_ACCEPT_DELAY_SECONDS)
         try:
             client_sock, client_addr = listener.accept()
         except OSError as error:

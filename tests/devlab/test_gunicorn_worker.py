@@ -126,6 +126,16 @@ def test_inline_a_new_connection_whose_request_is_there_is_served_at_once(inline
         conn.sock.close()
 
 
+def test_inline_a_worker_waiting_for_a_request_lets_idle_ones_accept_first(inline, listener, sleeps):
+    with socket.create_connection(listener.getsockname()), socket.create_connection(listener.getsockname()):
+        inline.accept(listener)  # nothing sent yet: pending
+        assert sleeps == []
+        inline.accept(listener)
+        assert sleeps == [gunicorn_worker.BUSY_ACCEPT_DELAY_SECONDS]
+        for conn in inline.pending_conns:
+            conn.sock.close()
+
+
 def test_inline_a_connection_that_never_sends_is_closed_after_the_data_timeout(inline, listener, monkeypatch):
     with socket.create_connection(listener.getsockname()) as client:
         inline.accept(listener)
