@@ -26,7 +26,6 @@ poll, so it accepts nothing and the idle workers take the new connections.
 
 import errno
 import selectors
-import socket
 import threading
 import time
 from collections import deque
@@ -38,6 +37,8 @@ from gunicorn.workers.gthread import DEFAULT_WORKER_DATA_TIMEOUT, TConn, ThreadW
 LONG_REQUEST_SECONDS = 1.0
 #: How long a worker whose thread is busy lets idle workers go first for a new connection.
 BUSY_ACCEPT_DELAY_SECONDS = 0.001
+#: How long (seconds) a worker waits for the request of a connection it has just taken.
+FIRST_BYTES_SECONDS = 0.005
 #: How often (seconds) a worker serving a request tells the master it is alive, as gthread's loop does.
 HEARTBEAT_SECONDS = 1.0
 
@@ -111,14 +112,16 @@ class InlineWorker(ThreadWorker):
     time (about 20 futex calls a request under load). Serving on the loop thread
     saves that (bench/README.md). What the pool gave is kept:
 
-    - a new connection whose request has begun to arrive is served at once,
-      so a worker takes one new connection per request it serves and
-      connections opened together spread over the workers (with 2 workers and
-      16 connections, 12:4 when each waited for the poller, 9:7 now); one that
-      has sent nothing waits in the poller (at most
-      ``DEFAULT_WORKER_DATA_TIMEOUT``), so it holds up no one, and meanwhile
-      the worker lets idle ones go first for the next new connection (the
-      busy rule of ``LongRequestAwareThreadWorker.accept``);
+    - new connections are taken as many as are waiting (up to
+      ``worker_connections``), each served as it is taken once its request has
+      begun, given ``FIRST_BYTES_SECONDS`` for it: so the worker is busy while
+      it takes one, the other workers take the next, and connections opened
+      together spread over the workers (4 logins on 4 workers: 1:1:1:1). One
+      per turn of the loop, as gthread accepts, was too few once a turn also
+      serves every ready request: 64 connections opened at once on 2 workers
+      waited seconds to be accepted. A connection whose request has not come
+      waits in the poller (``DEFAULT_WORKER_DATA_TIMEOUT`` at most) and holds
+      up no one, and taking stops there for this turn;
     - while a request is served, a heartbeat thread tells the master every
       ``HEARTBEAT_SECONDS`` that the worker is alive, as gthread's loop did, so
       a long export is not killed at ``timeout``; a loop stuck outside a
@@ -133,6 +136,9 @@ class InlineWorker(ThreadWorker):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # gthread keeps a connection slot for each thread's request; here the request
+        # being served is one of the connections held, so every slot may be kept alive.
+        self.max_keepalived = self.cfg.worker_connections
         self.serving = False
         self.ready: deque = deque()  # connections with a request to serve now
 
@@ -157,30 +163,27 @@ class InlineWorker(ThreadWorker):
             self.notify()
 
     def accept(self, listener):
-        """Takes a new connection: serves its request now if it has begun, else waits for it in the poller."""
-        if self.pending_conns:
-            # A connection taken whose request has not come yet will keep this
-            # worker busy as soon as it does: idle workers go first for the next
-            # one, or connections opened together (wrk's, a proxy's pool) would
-            # pile up here before the others woke.
-            time.sleep(BUSY_ACCEPT_DELAY_SECONDS)
-        try:
-            client_sock, client_addr = listener.accept()
-        except OSError as error:
-            if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
-                raise
-            return
+        """Takes the connections waiting to be accepted, while their requests have begun (class docstring)."""
+        while self.alive and self.nr_conns < self.worker_connections:
+            try:
+                client_sock, client_addr = listener.accept()
+            except OSError as error:
+                if error.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                    raise
+                return
+            if not self.take(TConn(self.cfg, client_sock, client_addr, listener.getsockname())):  # non-blocking
+                return
+
+    def take(self, conn) -> bool:
+        """Serves a new connection's request now if it has begun (True), else waits for it in the poller."""
         self.nr_conns += 1
-        conn = TConn(self.cfg, client_sock, client_addr, listener.getsockname())  # non-blocking
-        try:
-            client_sock.recv(1, socket.MSG_PEEK)  # its request has begun (or b"": it closed): served now
-        except BlockingIOError:
+        if not conn.wait_for_data(FIRST_BYTES_SECONDS):  # readable: its request has begun, or it closed
             conn.timeout = time.monotonic() + DEFAULT_WORKER_DATA_TIMEOUT  # then murder_pending closes it
             self.pending_conns.append(conn)
             self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn))
-            return
-        conn.data_ready = True
+            return False
         self.enqueue_req(conn)
+        return True
 
     def enqueue_req(self, conn):
         """Serves the connection's request now, on this thread."""

@@ -3,6 +3,7 @@
 outlives the timeout, and a busy worker leaves new connections to the others.)"""
 
 import errno
+import os
 import selectors
 import socket
 import sys
@@ -12,6 +13,7 @@ from collections import deque
 from types import SimpleNamespace
 
 import pytest
+from gunicorn.config import Config
 
 from devlab import gunicorn_worker
 from devlab.gunicorn_worker import LONG_REQUEST_SECONDS, InlineWorker, LongRequestAwareThreadWorker
@@ -65,7 +67,7 @@ def inline():
     worker.cfg = SimpleNamespace(threads=1, keepalive=5, is_ssl=False)
     worker.poller = selectors.DefaultSelector()
     worker.pending_conns, worker.keepalived_conns, worker.ready = deque(), deque(), deque()
-    worker.nr_conns, worker.serving = 0, False
+    worker.nr_conns, worker.serving, worker.alive, worker.worker_connections = 0, False, True, 32
     worker.served, worker.finished = [], []
 
     def handle(conn):
@@ -97,6 +99,10 @@ def test_inline_a_request_is_served_on_the_loop_thread_and_finished_there(inline
     assert not inline.serving
 
 
+def _request(client):
+    client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
 def test_inline_a_new_connection_waits_in_the_poller_until_its_request_arrives(inline, listener):
     with socket.create_connection(listener.getsockname()) as client:
         inline.accept(listener)
@@ -105,7 +111,7 @@ def test_inline_a_new_connection_waits_in_the_poller_until_its_request_arrives(i
         assert inline.nr_conns == 1
         _dispatch(inline, timeout=0.05)
         assert inline.served == []
-        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        _request(client)
         _dispatch(inline)
         assert [served for served, _, _ in inline.served] == [conn]
         assert conn.data_ready
@@ -113,27 +119,51 @@ def test_inline_a_new_connection_waits_in_the_poller_until_its_request_arrives(i
         conn.sock.close()
 
 
-def test_inline_a_new_connection_whose_request_is_there_is_served_at_once(inline, listener):
-    # So a worker takes one new connection per request it serves, as the busy rule did:
-    # connections opened together spread over the workers instead of piling up in one.
-    with socket.create_connection(listener.getsockname()) as client:
-        client.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.05)  # the bytes reach the server's socket
+def test_inline_a_new_connection_is_given_a_moment_for_its_request(inline, listener, monkeypatch):
+    waits = []
+    monkeypatch.setattr(gunicorn_worker.TConn, "wait_for_data", lambda conn, timeout: waits.append(timeout))
+    with socket.create_connection(listener.getsockname()):
         inline.accept(listener)
-        assert not inline.pending_conns
-        ((conn, _, _),) = inline.served
-        assert conn.data_ready
+    assert waits == [gunicorn_worker.FIRST_BYTES_SECONDS]  # the worker is busy meanwhile: others accept
+    inline.pending_conns[0].sock.close()
+
+
+def test_inline_every_waiting_connection_with_a_request_is_taken_and_served_at_once(inline, listener):
+    # One per turn of the loop, as gthread accepts, took seconds for 64 connections opened at
+    # once when each turn also serves every ready request.
+    clients = [socket.create_connection(listener.getsockname()) for _ in range(3)]
+    for client in clients:
+        _request(client)
+    inline.worker_connections = 2  # as many as the worker may hold
+    inline.accept(listener)
+    assert len(inline.served) == 2
+    assert not inline.pending_conns
+    inline.worker_connections = 3
+    inline.accept(listener)
+    assert len(inline.served) == 3
+    for (conn, _, _), client in zip(inline.served, clients, strict=True):
         conn.sock.close()
+        client.close()
 
 
-def test_inline_a_worker_waiting_for_a_request_lets_idle_ones_accept_first(inline, listener, sleeps):
-    with socket.create_connection(listener.getsockname()), socket.create_connection(listener.getsockname()):
-        inline.accept(listener)  # nothing sent yet: pending
-        assert sleeps == []
-        inline.accept(listener)
-        assert sleeps == [gunicorn_worker.BUSY_ACCEPT_DELAY_SECONDS]
-        for conn in inline.pending_conns:
-            conn.sock.close()
+def test_inline_taking_stops_at_a_connection_whose_request_has_not_come(inline, listener):
+    # It did not keep the worker busy: the next connection is left to the other workers.
+    first = socket.create_connection(listener.getsockname())
+    second = socket.create_connection(listener.getsockname())
+    inline.accept(listener)
+    assert (len(inline.pending_conns), inline.nr_conns) == (1, 1)
+    inline.pending_conns[0].sock.close()
+    first.close()
+    second.close()
+
+
+def test_inline_every_connection_held_may_be_kept_alive():
+    # gthread keeps a slot per thread for the request in hand, so with all slots taken it
+    # closed the connection it had just served: clients reconnected, and waited to be accepted.
+    config = Config()
+    config.set("worker_connections", 32)
+    worker = InlineWorker(0, os.getpid(), [], None, 30, config, SimpleNamespace(debug=print))
+    assert worker.max_keepalived == 32
 
 
 def test_inline_a_connection_that_never_sends_is_closed_after_the_data_timeout(inline, listener, monkeypatch):
