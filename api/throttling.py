@@ -31,16 +31,26 @@ class FixedWindowThrottle(throttling.SimpleRateThrottle):
     def get_ident(self, request):
         return network_key(client_ip(request))
 
-    def allow_request(self, request, view):
+    def counter(self, request, view) -> tuple[str, float] | None:
+        """The key of the counter this request hits in the current window, and its timeout in
+        seconds; None when this throttle does not count the request."""
         if self.rate is None:
-            return True
+            return None
         self.key = self.get_cache_key(request, view)
         if self.key is None:
-            return True
+            return None
         self.now = self.timer()
         window = math.floor(self.now / self.duration)
         self.window_ends = (window + 1) * self.duration
-        hits = count_hit(caches[self.cache_alias], f"{self.key}:{window}", timeout=self.window_ends - self.now + 1)
+        return f"{self.key}:{window}", self.window_ends - self.now + 1
+
+    def allow_request(self, request, view):
+        counter = self.counter(request, view)
+        if counter is None:
+            return True
+        hits = getattr(request, "counted_hits", {}).pop(counter[0], None)
+        if hits is None:
+            hits = count_hit(caches[self.cache_alias], *counter)
         if hits > self.num_requests:
             # Counted in the metrics when the 429 is answered (api.exception_handlers): DRF
             # asks every throttle first, and one that reads the body may refuse it with a 400.
@@ -64,3 +74,24 @@ class UserRateThrottle(throttling.UserRateThrottle, FixedWindowThrottle):
 
 class ScopedRateThrottle(throttling.ScopedRateThrottle, FixedWindowThrottle):
     """Per-view scopes, such as ``login``, per user or client IP."""
+
+    def counter(self, request, view):
+        # DRF picks the scope and its rate in allow_request; counters_ahead asks first.
+        if not getattr(view, self.scope_attr, None):
+            return None
+        self.scope = getattr(view, self.scope_attr)
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().counter(request, view)
+
+
+def counters_ahead(request, view) -> list[tuple[str, float]]:
+    """The ``(key, timeout)`` of each counter the view's throttles will hit for this request.
+
+    For a caller that hits them early, on a round trip it makes anyway
+    (``accounts.user_cache``), and leaves the counts in ``request.counted_hits``
+    (key to count), where each throttle takes its own instead of hitting again.
+    """
+    throttles = view.get_throttles() if view is not None else ()
+    counters = (throttle.counter(request, view) for throttle in throttles if isinstance(throttle, FixedWindowThrottle))
+    return [counter for counter in counters if counter is not None]

@@ -28,6 +28,8 @@ sets the expiry on the first hit), ``add`` and ``incr`` on any other.
 import base64
 import itertools
 import pickle
+import secrets
+from collections.abc import Sequence
 from contextlib import nullcontext
 from datetime import UTC, datetime
 
@@ -122,30 +124,70 @@ class RedisCacheClient(DjangoRedisCacheClient):
         return client
 
 
-#: Adds one to the counter and gives it its expiry (milliseconds) on the first hit, atomically.
-_HIT_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return count
+#: Adds one to each counter ``KEYS[1..n]`` (``n`` = ``ARGV[1]``), giving it its expiry
+#: (``ARGV[1 + i]`` ms) on its first hit, then reads the stamp ``KEYS[n + 1]`` if given,
+#: creating a missing one as ``ARGV[n + 2]`` (expiring in ``ARGV[n + 3]`` s); atomically.
+_HITS_SCRIPT = """
+local n = tonumber(ARGV[1])
+local out = {}
+for i = 1, n do
+  local count = redis.call('INCR', KEYS[i])
+  if count == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[i + 1]) end
+  out[i] = count
+end
+if #KEYS > n then
+  local stamp = redis.call('GET', KEYS[n + 1])
+  if not stamp then
+    stamp = ARGV[n + 2]
+    redis.call('SET', KEYS[n + 1], stamp, 'EX', ARGV[n + 3])
+  end
+  out[n + 1] = stamp
+end
+return out
 """
 
 
 class RedisCache(DjangoRedisCache):
-    """Django's Redis cache with a reused client and a one-round-trip ``hit`` counter."""
+    """Django's Redis cache with a reused client, and counters and stamps in one round trip.
+
+    A *stamp* is a random value that stands for a version of something kept
+    elsewhere (``accounts.user_cache``: a user's row): ``new_stamp`` replaces it
+    when the thing changes, and a reader that finds none creates one, so a
+    stamp lost with a restart or an eviction never matches an older one.
+    """
 
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = RedisCacheClient
-        self._hit_scripts = {}
+        self._hits_scripts = {}
 
     def hit(self, key: str, timeout: float) -> int:
         """Adds one to the integer counter at ``key`` (created at 1, expiring in ``timeout``
         seconds) and returns it, in one round trip (EVALSHA)."""
+        [count], _ = self.hits([(key, timeout)])
+        return count
+
+    def hits(
+        self, counters: Sequence[tuple[str, float]], stamp_key: str | None = None, stamp_ttl: int = 0
+    ) -> tuple[list[int], str | None]:
+        """``hit`` on each ``(key, timeout)`` of ``counters``, and the stamp at ``stamp_key``
+        (created if missing, expiring in ``stamp_ttl`` seconds): one round trip in all."""
+        keys = [self.make_and_validate_key(key) for key, _ in counters]
+        args = [len(counters), *(max(int(timeout * 1000), 1) for _, timeout in counters)]
+        if stamp_key is not None:
+            keys.append(self.make_and_validate_key(stamp_key))
+            args += [secrets.token_hex(16), stamp_ttl]
+        client = self._cache.get_client(keys[0], write=True)
+        if (script := self._hits_scripts.get(id(client))) is None:
+            script = self._hits_scripts[id(client)] = client.register_script(_HITS_SCRIPT)
+        out = script(keys=keys, args=args)
+        counts = [int(count) for count in out[: len(counters)]]
+        return counts, (out[-1].decode() if stamp_key is not None else None)
+
+    def new_stamp(self, key: str, ttl: int) -> None:
+        """Replaces the stamp at ``key`` with a new random value (expiring in ``ttl`` seconds)."""
         key = self.make_and_validate_key(key)
-        client = self._cache.get_client(key, write=True)
-        if (script := self._hit_scripts.get(id(client))) is None:
-            script = self._hit_scripts[id(client)] = client.register_script(_HIT_SCRIPT)
-        return int(script(keys=[key], args=[max(int(timeout * 1000), 1)]))
+        self._cache.get_client(key, write=True).set(key, secrets.token_hex(16), ex=ttl)
 
 
 def count_hit(cache, key: str, timeout: float) -> int:

@@ -49,3 +49,22 @@ def test_a_counter_expires_after_its_timeout_from_the_first_hit(cache):
 def test_the_throttles_count_with_it(cache):
     assert count_hit(cache, "throttle_user_1", timeout=60) == 1
     assert count_hit(cache, "throttle_user_1", timeout=60) == 2
+
+
+def test_counters_and_a_stamp_come_back_from_one_call(cache):
+    counts, stamp = cache.hits([("a", 60), ("b", 60), ("a", 60)], "stamp", stamp_ttl=60)
+    assert counts == [1, 1, 2]
+    assert len(stamp) == 32  # a fresh random value, as text
+
+
+def test_a_missing_stamp_is_created_and_then_kept(cache):
+    _, first = cache.hits([], "stamp", stamp_ttl=60)
+    _, again = cache.hits([], "stamp", stamp_ttl=60)
+    assert first == again
+    assert 59 <= redis.Redis.from_url(LOCATION).ttl(cache.make_and_validate_key("stamp")) <= 60
+
+
+def test_a_new_stamp_replaces_the_old_one(cache):
+    _, old = cache.hits([], "stamp", stamp_ttl=60)
+    cache.new_stamp("stamp", ttl=60)
+    assert cache.hits([], "stamp", stamp_ttl=60)[1] != old
