@@ -3,13 +3,16 @@
 outlives the timeout, and a busy worker leaves new connections to the others.)"""
 
 import errno
+import http.client
 import os
 import selectors
 import socket
+import subprocess
 import sys
 import threading
 import time
 from collections import deque
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -210,3 +213,41 @@ def test_inline_warns_that_it_ignores_more_threads():
     config = SimpleNamespace(threads=4, worker_connections=32, keepalive=5)
     InlineWorker.check_config(config, SimpleNamespace(warning=lambda *args: warnings.append(args)))
     assert [args[1:] for args in warnings] == [(4,)]
+
+
+@pytest.fixture
+def live_inline_worker():
+    """A live gunicorn with one InlineWorker and keep-alive, serving tests/devlab/wsgi_hello.py."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "gunicorn", "tests.devlab.wsgi_hello:app", "--bind", f"127.0.0.1:{port}"]
+    command += ["--worker-class", "devlab.gunicorn_worker.InlineWorker", "--keep-alive", "5"]
+    server = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[2], stderr=subprocess.DEVNULL)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_inline_a_kept_alive_connection_is_closed_after_its_quota_of_requests(live_inline_worker):
+    # Else connections stay where they were first taken, and a restarted worker gets none back.
+    connection = http.client.HTTPConnection("127.0.0.1", live_inline_worker, timeout=5)
+    headers = []
+    for _ in range(gunicorn_worker.REQUESTS_PER_CONNECTION):
+        connection.request("GET", "/")
+        response = connection.getresponse()
+        response.read()
+        headers.append(response.getheader("Connection"))
+    assert set(headers[:-1]) == {"keep-alive"}
+    assert headers[-1] == "close"
+    assert connection.sock is None  # http.client closed its end on "Connection: close"
+    connection.close()
