@@ -15,6 +15,7 @@ from accounts.models import User
 from accounts.services import user_deactivate, user_demote
 from api.throttling import UserRateThrottle
 from tests.factories import AdminFactory, UserFactory
+from tests.redis_db import emptied
 
 pytestmark = pytest.mark.django_db
 
@@ -26,12 +27,7 @@ ADMIN_ONLY = "/api/admin/users/"
 @pytest.fixture(autouse=True)
 def redis_cache(settings):
     """The production example's cache: Redis (devlab.cache.RedisCache)."""
-    client = redis.Redis.from_url(LOCATION)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"no Redis at {LOCATION}: start it (the CI machine runs one)")
-    client.flushdb()
+    client = emptied(LOCATION)
     settings.CACHES = {"default": {"BACKEND": "devlab.cache.RedisCache", "LOCATION": LOCATION}}
     user_cache._kept.clear()
     authentication._validated_tokens.clear()

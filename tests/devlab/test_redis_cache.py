@@ -8,18 +8,14 @@ import redis
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
 from devlab.cache import RedisCache, count_hit
+from tests.redis_db import emptied
 
 LOCATION = "redis://127.0.0.1:6379/14"
 
 
 @pytest.fixture
 def cache():
-    client = redis.Redis.from_url(LOCATION)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.fail(f"no Redis at {LOCATION}: start it (the CI machine runs one)")
-    client.flushdb()
+    client = emptied(LOCATION)
     yield RedisCache(LOCATION, {})
     client.flushdb()
 
