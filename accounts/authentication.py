@@ -59,8 +59,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
             user_id = validated_token[api_settings.USER_ID_CLAIM]
         except KeyError as error:
             raise InvalidToken(_("Token contained no recognizable user identification")) from error
-        cache = user_cache.shared_cache()
-        user = user_by_id(user_id) if cache is None else user_cache.current_user(cache, self.request, user_id)
+        user = self._user(user_id)
         if user is None:
             raise AuthenticationFailed(_("User not found"), code="user_not_found")
         if api_settings.CHECK_USER_IS_ACTIVE and not user.is_active:
@@ -70,3 +69,12 @@ class JWTAuthentication(authentication.JWTAuthentication):
         ) != get_md5_hash_password(user.password):
             raise AuthenticationFailed(_("The user's password has been changed."), code="password_changed")
         return user
+
+    def _user(self, claim):
+        """The user the token's ``user_id`` claim names, as the database has it now, or None."""
+        try:
+            user_id = int(claim)
+        except (TypeError, ValueError):
+            return None
+        cache = user_cache.shared_cache()
+        return user_by_id(user_id) if cache is None else user_cache.current_user(cache, self.request, user_id)

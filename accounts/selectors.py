@@ -25,12 +25,8 @@ def user_from_row(row: tuple):
     return get_user_model().from_db(query.alias, query.names, row)
 
 
-def user_by_id(user_id) -> object | None:
+def user_by_id(user_id: int) -> object | None:
     """The user with this primary key, or None: ``User.objects.filter(pk=...).first()`` in one
     query (the JWT authentication runs it on every request)."""
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
-        return None
     row = user_row_by_id(user_id)
     return user_from_row(row) if row is not None else None

@@ -56,17 +56,13 @@ def stamp_key(user_id: int) -> str:
     return f"user-stamp:{user_id}"
 
 
-def current_user(cache: RedisCache, request, user_id):
+def current_user(cache: RedisCache, request, user_id: int):
     """The user ``user_id`` as the database has it now (None if there is none), for a request
     the JWT authentication is authenticating; also hits the view's throttle counters.
 
     The throttles key their counters by ``request.user``, which DRF sets only
     once authentication returns; until then it is an unsaved user of this id.
     """
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
-        return None
     view = (request.parser_context or {}).get("view")
     request.user = get_user_model()(pk=user_id)
     counters = counters_ahead(request, view)

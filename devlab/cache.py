@@ -176,7 +176,7 @@ class RedisCache(DjangoRedisCache):
         args = [len(counters), *(max(int(timeout * 1000), 1) for _, timeout in counters)]
         if stamp_key is not None:
             keys.append(self.make_and_validate_key(stamp_key))
-            args += [secrets.token_hex(16), stamp_ttl]
+            args += [_fresh_stamp(), stamp_ttl]
         client = self._cache.get_client(keys[0], write=True)
         if (script := self._hits_scripts.get(id(client))) is None:
             script = self._hits_scripts[id(client)] = client.register_script(_HITS_SCRIPT)
@@ -187,7 +187,12 @@ class RedisCache(DjangoRedisCache):
     def new_stamp(self, key: str, ttl: int) -> None:
         """Replaces the stamp at ``key`` with a new random value (expiring in ``ttl`` seconds)."""
         key = self.make_and_validate_key(key)
-        self._cache.get_client(key, write=True).set(key, secrets.token_hex(16), ex=ttl)
+        self._cache.get_client(key, write=True).set(key, _fresh_stamp(), ex=ttl)
+
+
+def _fresh_stamp() -> str:
+    """A stamp value no earlier one equals."""
+    return secrets.token_hex(16)
 
 
 def count_hit(cache, key: str, timeout: float) -> int:
