@@ -214,6 +214,15 @@ PASSWORD_MAX_LENGTH = 4096
 LOGIN_REDIRECT_URL = "/api/"
 
 LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+# Every login attempt, a wrong one too, reads one cache key per allowed failure
+# (accounts/lockout.py): at 100,000 an attempt took seconds of CPU, which anyone
+# could ask for. Refuse such a limit with one clear line.
+LOGIN_FAILURE_LIMIT_MAX = 1000
+if not 1 <= LOGIN_FAILURE_LIMIT <= LOGIN_FAILURE_LIMIT_MAX:
+    sys.exit(
+        f"DevLab configuration error: LOGIN_FAILURE_LIMIT must be between 1 and {LOGIN_FAILURE_LIMIT_MAX}, "
+        f"not {LOGIN_FAILURE_LIMIT} (every login attempt reads that many cache keys)."
+    )
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 
 # ---------------------------------------------------------------- two-factor login (accounts/mfa.py)

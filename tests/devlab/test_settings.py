@@ -106,3 +106,20 @@ def test_the_pool_can_be_turned_off_for_a_persistent_health_checked_connection()
     assert "'pool'" not in database
     assert "'CONN_MAX_AGE': 60" in database
     assert "'CONN_HEALTH_CHECKS': True" in database
+
+
+def test_a_login_failure_limit_above_a_thousand_is_refused():
+    # Every login attempt reads one cache key per allowed failure.
+    result = _manage("check", DEBUG="True", LOGIN_FAILURE_LIMIT="100000")
+    assert result.returncode != 0
+    assert "LOGIN_FAILURE_LIMIT must be between 1 and 1000" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_login_failure_limit_below_one_is_refused():
+    result = _manage("check", DEBUG="True", LOGIN_FAILURE_LIMIT="0")
+    assert "LOGIN_FAILURE_LIMIT must be between 1 and 1000" in result.stderr
+
+
+def test_a_login_failure_limit_of_a_thousand_is_accepted():
+    assert _manage("check", DEBUG="True", LOGIN_FAILURE_LIMIT="1000").returncode == 0
