@@ -94,7 +94,7 @@ $(CHROMIUM):
 e2e: $(BIN)/.ci-installed | $(CHROMIUM) ## Browser tests in Chromium against gunicorn + PostgreSQL (tests/e2e; E2E_ARGS=-x)
 	@$(BIN)/python -m pytest tests/e2e -p no:cacheprovider $(E2E_ARGS)
 
-schemathesis: $(BIN)/.ci-installed ## Schemathesis, every check, against the live schema as a user and as an admin (about 4 min)
+schemathesis: $(BIN)/.ci-installed ## Schemathesis, every check, against the live schema as a user and as an admin (about 2 min)
 	@$(BIN)/python -m scripts.schemathesis_run $(SCHEMATHESIS_ARGS)
 
 screenshots: $(BIN)/.ci-installed | $(CHROMIUM) ## Write the README's pictures to docs/screenshots/ (demo data, live server)
