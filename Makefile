@@ -48,8 +48,10 @@ run: $(BIN)/.installed ## Install, migrate and serve on http://127.0.0.1:8005 (S
 	@echo ""
 	@$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# One pytest-xdist worker per CPU; a test file stays in one worker (its module
+# fixtures, such as a live server, start once).
 test: $(BIN)/.installed ## Run the whole suite (PostgreSQL when DATABASE_URL is set, else SQLite)
-	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed ## ruff lint + format check, and missing migrations
 	@$(BIN)/ruff check .

@@ -1,14 +1,17 @@
 """Fixtures shared by the whole suite: users, clients and fast hashing."""
 
 import contextlib
+import importlib
 import time
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.db import DatabaseError, connection
+from django.db.models.signals import post_migrate
 from rest_framework.test import APIClient
 
 from api.throttling import FixedWindowThrottle
@@ -26,6 +29,19 @@ settings.STORAGES = {
 # transaction=True tests end with a flush of every table; the audit table's
 # append-only triggers refuse it, so they are lifted around test flushes only.
 allow_test_flushes()
+
+_administrators_migration = importlib.import_module("accounts.migrations.0003_administrators_group")
+
+
+def _administrators_group_again(sender, **kwargs):
+    """That flush also empties the group a data migration made; Django sends post_migrate
+    after it (permissions come back), and the group comes back here. Without it the tests
+    that promote or log into the admin pass only when every transaction=True test runs
+    after them, which pytest-xdist (``make test``) does not promise."""
+    _administrators_migration.create_group(apps, schema_editor=None)
+
+
+post_migrate.connect(_administrators_group_again, sender=apps.get_app_config("accounts"), weak=False)
 
 
 @pytest.fixture(autouse=True)
