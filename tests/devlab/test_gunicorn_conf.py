@@ -1,6 +1,8 @@
 """gunicorn.conf.py: DevLab's workers on gthread's event loop, one thread, keep-alive."""
 
+import os
 import runpy
+import shutil
 from pathlib import Path
 
 import pytest
@@ -13,11 +15,17 @@ CONF = Path(__file__).resolve().parents[2] / "gunicorn.conf.py"
 
 
 def _conf(monkeypatch, **env) -> dict:
+    # Without a metrics directory the file makes one and sets PROMETHEUS_MULTIPROC_DIR in
+    # os.environ, which would turn every later /metrics of this process to multi-process
+    # mode: set here, the variable is taken back after the test (and the directory removed).
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
     for key in ("GUNICORN_WORKER_CLASS", "GUNICORN_THREADS", "GUNICORN_WORKER_CONNECTIONS", "GUNICORN_KEEPALIVE"):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    return runpy.run_path(str(CONF))
+    values = runpy.run_path(str(CONF))
+    shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+    return values
 
 
 def _gunicorn(values: dict) -> Config:
