@@ -4,4 +4,7 @@ from datetime import UTC, datetime
 
 
 def utc_iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    # Times read from the database are in UTC already (the connection's time zone).
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"

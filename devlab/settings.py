@@ -270,7 +270,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
+        "api.renderers.JSONRenderer",  # DRF's output, encoded by orjson
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
@@ -361,6 +361,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 # Database sessions whose rows hold a hash of the session key, never the key (accounts/sessions.py).
 SESSION_ENGINE = "accounts.sessions"
+# The admin's messages live in its session. The default (a signed cookie, falling back
+# to the session) builds a cookie signer on every request, API requests included.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # HTTPS_ONLY switches on everything a deployment behind TLS needs at once.
 HTTPS_ONLY = env.bool("HTTPS_ONLY", default=False)
