@@ -59,6 +59,25 @@ def on_starting(server):
             os.remove(os.path.join(directory, name))
 
 
+def post_worker_init(worker):
+    """Takes what a worker holds for its whole life out of the garbage collector's rounds.
+
+    Once Django, the app and its URLs are loaded, a worker tracks about 130,000
+    objects that live as long as it does. Each full collection (about one per
+    thousand requests) walked them all: 80 ms in one request, about 0.08 ms a
+    request on average (bench/README.md). ``gc.freeze()`` moves them to a
+    generation that is never collected; objects made by requests are collected
+    as before.
+    """
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imports the URLconf, its views and DRF now, not on the first request
+    gc.collect()
+    gc.freeze()
+
+
 def child_exit(server, worker):
     """A worker that exits (recycled, killed, timed out) no longer counts in live gauges."""
     from prometheus_client import multiprocess

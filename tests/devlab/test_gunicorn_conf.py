@@ -61,3 +61,15 @@ def test_as_many_connections_as_threads_turns_keep_alive_off(monkeypatch):
 @pytest.mark.parametrize("worker_class", ["sync", "gthread"])
 def test_the_worker_class_can_still_be_chosen(monkeypatch, worker_class):
     assert _gunicorn(_conf(monkeypatch, GUNICORN_WORKER_CLASS=worker_class)).worker_class_str == worker_class
+
+
+def test_a_started_worker_freezes_what_it_holds_for_life(monkeypatch):
+    import gc
+
+    post_worker_init = _conf(monkeypatch)["post_worker_init"]
+    try:
+        post_worker_init(worker=None)
+        frozen = gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
+    assert frozen > 10_000  # Django, the app, the URLconf and its views
