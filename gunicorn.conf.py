@@ -71,9 +71,12 @@ def post_worker_init(worker):
     """
     import gc
 
-    from django.urls import get_resolver
+    from django.apps import apps
 
-    get_resolver().url_patterns  # noqa: B018 - imports the URLconf, its views and DRF now, not on the first request
+    if apps.ready:  # the app is DevLab (tests serve others with this file)
+        from django.urls import get_resolver
+
+        get_resolver().url_patterns  # noqa: B018 - imports the URLconf, its views and DRF now, not on the first request
     gc.collect()
     gc.freeze()
 
