@@ -10,13 +10,13 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from accounts.permissions import AdminOnlyMixin
 from api.negotiation import ErrorsAsJsonNegotiation
+from api.renderers import JSONRenderer
 from api.schema import BAD_CURSOR, NOT_ADMIN, THROTTLED, UNAUTHORIZED, detail_error, query_errors
 from audit import export, merkle
 from audit.checkpoints import (

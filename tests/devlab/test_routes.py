@@ -5,6 +5,9 @@ import re
 
 import pytest
 from django.db import DatabaseError
+from django.urls import resolve, reverse
+
+from devlab.urls import api_patterns
 
 pytestmark = pytest.mark.django_db
 
@@ -102,8 +105,6 @@ def test_favicon_redirects_to_a_static_icon(client):
 
 def _sample_path(pattern) -> str:
     """A path that ``pattern`` (a route under /api/) matches, with 1 for every argument."""
-    from django.urls import reverse
-
     regex = pattern.pattern.regex
     kwargs = {name: ("json" if name == "format" else "1") for name in regex.groupindex}
     return reverse(pattern.name, kwargs=kwargs)
@@ -112,18 +113,12 @@ def _sample_path(pattern) -> str:
 def test_no_api_route_is_shadowed_by_an_earlier_one():
     """The API's routes are ordered for speed (devlab/urls.py), which is only safe while
     every route's own paths still resolve to it."""
-    from django.urls import resolve
-
-    from devlab.urls import api_patterns
-
     for pattern in api_patterns:
         path = _sample_path(pattern)
         assert resolve(path).url_name == pattern.name, path
 
 
 def test_the_notes_list_is_resolved_without_trying_the_other_api_routes():
-    from django.urls import resolve
-
     match = resolve("/api/notes/")
     assert match.url_name == "note-list"
     assert len(match.tried) == 1  # no pattern before it was tried
