@@ -6,7 +6,9 @@ runs it (``gunicorn.conf.py``, Redis as the cache, ``DEBUG=False``), the
 original with its own ``serve.sh``. Each system gets one user with the same
 20 notes to list and another user to create notes as (so that the listed
 notes stay 20: the original's list is not paginated). Rounds alternate which
-system goes first; the figures are the medians of the rounds.
+system goes first; the figures are the medians of the rounds. Beside DevLab,
+on its database, a third server measures creates without the audit row
+(``bench/without_audit.py``): not a goal, the measured cost of that row.
 
     .venv/bin/python -m bench.compare [--rounds N] [--duration S]
 
@@ -45,6 +47,9 @@ CONNECTIONS = 16
 NOTES = 20
 PASSWORD = "compare-password-5f0b"  # noqa: S105 - throwaway users of throwaway databases
 ORIGINAL, DEVLAB = "original (FastAPI)", "DevLab"  # the systems' names in the tables
+#: DevLab with its audit append skipped (bench/without_audit.py): creates only, a bound, not a goal.
+WITHOUT_AUDIT = "DevLab without its audit row (bound)"
+DATABASE_PREFIX = "devlab_compare"  # bench/without_audit.py serves no other database
 NOTE_BODY = {"text": "Benchmark note: a short line of text, as people write them."}
 
 
@@ -143,14 +148,18 @@ def original_system() -> Iterator[System]:
 
 
 @contextlib.contextmanager
-def devlab_system(log: Path, extra_env: dict[str, str] | None = None) -> Iterator[System]:
-    """DevLab on a fresh database, as the production example runs it, with the same users and notes."""
-    db = Database(prefix="devlab_compare")
+def devlab_system(log: Path, extra_env: dict[str, str] | None = None) -> Iterator[tuple[System, System]]:
+    """DevLab on a fresh database, as the production example runs it, with the same users and notes;
+    and beside it, on the same database, the bound without the audit row (``bench.without_audit``)."""
+    db = Database(prefix=DATABASE_PREFIX)
     env = production_example_env(db.url, liveserver.new_secret_key(), extra_env)
     db.create()
     try:
         liveserver.manage(env, "migrate", "--noinput", log=log)
-        with GunicornServer(env, WORKERS, log) as server:
+        with (
+            GunicornServer(env, WORKERS, log) as server,
+            GunicornServer(env, WORKERS, log, app="bench.without_audit") as bound,
+        ):
             base = server.base_url
             tokens = {}
             for username in ("reader", "writer"):
@@ -158,15 +167,10 @@ def devlab_system(log: Path, extra_env: dict[str, str] | None = None) -> Iterato
                 tokens[username] = liveserver.log_in(base, username, PASSWORD)
             for number in range(NOTES):
                 http_json("POST", f"{base}/api/notes/", {"text": f"note {number}"}, token=tokens["reader"])
-            yield System(
-                DEVLAB,
-                base,
-                f"/api/notes/?page_size={NOTES}",
-                "/api/notes/",
-                tokens["reader"],
-                tokens["writer"],
-                server.worker_pids,
-                db.name,
+            paths = (f"/api/notes/?page_size={NOTES}", "/api/notes/", tokens["reader"], tokens["writer"])
+            yield (
+                System(DEVLAB, base, *paths, server.worker_pids, db.name),
+                System(WITHOUT_AUDIT, bound.base_url, *paths, bound.worker_pids, db.name),
             )
     finally:
         db.drop()
@@ -201,8 +205,9 @@ def median_of(runs: list[dict], key: str) -> float:
     return round(statistics.median(run[key] for run in runs), 2)
 
 
-def summary(original: System, devlab: System) -> dict:
-    """Medians per system and scenario, the ratios, and whether the issue's goals are met."""
+def summary(original: System, devlab: System, *bounds: System) -> dict:
+    """Medians per system and scenario, the ratios, and whether the issue's goals are met
+    (``bounds``: systems measured for comparison only, in the scenarios they ran)."""
     table = {}
     for scenario in ("list", "create"):
         table[scenario] = {
@@ -211,7 +216,8 @@ def summary(original: System, devlab: System) -> dict:
                 for key in ("rps", "p50_ms", "p99_ms", "app_cpu_ms", "db_cpu_ms")
             }
             | {"errors": sum(run["errors"] for run in system.runs[scenario]), "rounds": len(system.runs[scenario])}
-            for system in (original, devlab)
+            for system in (original, devlab, *bounds)
+            if system.runs[scenario]
         }
     mine, theirs = table["list"][devlab.name], table["list"][original.name]
     made, made_before = table["create"][devlab.name], table["create"][original.name]
@@ -283,6 +289,15 @@ def cpu_shortfalls(result: dict) -> list[str]:
             f"{mine - allowed:.2f} ms ({(mine - allowed) / mine:.0%}) less than DevLab spends "
             '(bench/README.md, "Why 2x is not reached reliably").'
         )
+        if (bound := systems.get(WITHOUT_AUDIT)) is not None:
+            spared = bound["app_cpu_ms"] + bound["db_cpu_ms"]
+            lines.append(
+                f"{scenario} without its audit row (bench/without_audit.py: DevLab with the append skipped, "
+                f"on the same database): {bound['rps']:.0f} rps, {bound['rps'] / original['rps']:.2f}x the "
+                f"original, at {spared:.2f} ms of CPU each ({bound['app_cpu_ms']} and {bound['db_cpu_ms']}). "
+                f"The audit row (chain lock and head, HMAC, insert, mirror line, metrics) costs "
+                f"{mine - spared:.2f} ms of CPU and {1 - devlab['rps'] / bound['rps']:.0%} of the creates a second."
+            )
     return lines
 
 
@@ -293,14 +308,14 @@ def run(rounds: int, duration: int, warmup: int, log: Path, extra_env: dict[str,
         return None
     ensure_wrk()
     load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    with original_system() as original, devlab_system(log, extra_env) as devlab:
-        # Only the system being measured works: the other one idles between its runs.
+    with original_system() as original, devlab_system(log, extra_env) as (devlab, without_audit):
+        # Only the system being measured works: the others idle between its runs.
+        systems = (original, devlab, without_audit)
         for round_ in range(rounds):
-            order = (original, devlab) if round_ % 2 == 0 else (devlab, original)
-            for system in order:
-                for scenario in ("list", "create"):
+            for system in systems if round_ % 2 == 0 else reversed(systems):
+                for scenario in ("create",) if system is without_audit else ("list", "create"):
                     measure(system, scenario, duration, warmup if round_ == 0 else 1)
-        result = summary(original, devlab)
+        result = summary(original, devlab, without_audit)
     result.update(
         rounds=rounds,
         duration_s=duration,

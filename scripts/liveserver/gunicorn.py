@@ -62,7 +62,8 @@ def wait_http(url: str, status: int = 200, timeout: float = 60) -> bool:
 class GunicornServer:
     """The production command (``gunicorn devlab.wsgi --config gunicorn.conf.py``) on a free
     loopback port, in a process group of its own so that "kill the whole server" is one
-    ``killpg`` of exactly the processes started here."""
+    ``killpg`` of exactly the processes started here. ``app`` names another WSGI module
+    (``bench.without_audit``, the benchmarks' bound) served the same way."""
 
     def __init__(
         self,
@@ -72,6 +73,7 @@ class GunicornServer:
         *,
         port: int | None = None,
         ready_path: str = "/readyz",
+        app: str = "devlab.wsgi",
         **overrides,
     ):
         self.port = port or free_port()
@@ -79,6 +81,7 @@ class GunicornServer:
         self.workers = workers
         self.log = log
         self.ready_path = ready_path
+        self.app = app
         self.env = {
             **env,
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
@@ -97,7 +100,7 @@ class GunicornServer:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as fh:
             self.process = subprocess.Popen(  # stopped by stop(), by its own process group
-                [GUNICORN, "devlab.wsgi", "--config", "gunicorn.conf.py"],
+                [GUNICORN, self.app, "--config", "gunicorn.conf.py"],
                 cwd=ROOT,
                 env=self.env,
                 stdout=fh,
