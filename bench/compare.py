@@ -193,7 +193,8 @@ def measure(system: System, scenario: str, duration: int, warmup: int) -> dict:
     row["db_cpu_ms"] = round(cpu_used(db, cpu_seconds(postgres_backend_pids(system.database))) * 1000 / requests, 2)
     system.runs[scenario].append(row)
     print(
-        f"compare: {system.name:<18} {scenario:<6} {result.rps:7.0f} rps  p50 {result.p50_ms:6.1f} ms  "
+        f"compare: {system.name:<{len(WITHOUT_AUDIT)}} {scenario:<6} {result.rps:7.0f} rps  "
+        f"p50 {result.p50_ms:6.1f} ms  "
         f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}  CPU/req app {row['app_cpu_ms']} ms, "
         f"PostgreSQL {row['db_cpu_ms']} ms",
         flush=True,
