@@ -5,8 +5,8 @@ DevLab itself, on the same database, to say in numbers what the audit row
 costs a create: the chain lock and head read, the HMAC, the insert and its
 indexes, the mirror line and the metrics (``bench/README.md``, "Why 2x is
 not reached reliably"). Everything else is DevLab's own code: the signal
-receivers still run and build the row's fields; only ``_append`` returns the
-unsaved entry instead of writing it.
+receivers still run and build the row's fields; only ``_append`` returns
+None (as ``audit_record`` does for a deferred row) instead of writing it.
 
 It refuses to start on any database but one of ``bench.compare``'s
 throwaway ``devlab_compare_*`` databases, and ``bench/`` is not in the
@@ -15,8 +15,6 @@ container image (``.dockerignore``).
 
 import os
 import urllib.parse
-
-from django.utils import timezone
 
 from bench.compare import DATABASE_PREFIX
 
@@ -32,14 +30,10 @@ from devlab.wsgi import application  # noqa: E402 - after the refusal: nothing o
 
 
 def skip_audit_append() -> None:
-    """Makes ``audit.services._append`` return the unsaved entry: no lock, head, hash, insert or after-commit work."""
+    """Makes ``audit.services._append`` write nothing: no entry, lock, head, hash, insert or after-commit work."""
     from audit import services
-    from audit.models import AuditEntry
 
-    def append_skipped(fields):
-        return AuditEntry(created_at=timezone.now(), prev_hash="", **fields)
-
-    services._append = append_skipped
+    services._append = lambda fields: None
 
 
 skip_audit_append()
